@@ -1,0 +1,68 @@
+"""nbtrack: experiment tracking that lives in your notebooks.
+
+>>> import nbtrack
+>>> with nbtrack.init(name="baseline", config={"lr": 0.01}) as run:  # doctest: +SKIP
+...     run.log({"loss": 0.3}, step=0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbtrack.api import (
+    NoActiveRunError,
+    RunDiff,
+    RunList,
+    active_run,
+    diff,
+    finish,
+    get_run,
+    init,
+    log,
+    runs,
+)
+from nbtrack.recorder import TrackingWarning
+from nbtrack.run import History, Run, RunFinishedError
+from nbtrack.store.queries import RunNotFound
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "History",
+    "NoActiveRunError",
+    "Run",
+    "RunDiff",
+    "RunFinishedError",
+    "RunList",
+    "RunNotFound",
+    "TrackingWarning",
+    "active_run",
+    "diff",
+    "finish",
+    "get_run",
+    "init",
+    "log",
+    "runs",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext nbtrack``: the %track magics and the cell hooks."""
+    from nbtrack.kernel.extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext nbtrack``: remove every hook and magic."""
+    from nbtrack.kernel.extension import unload
+
+    unload(ipython)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "nbtrack"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "nbtrack.server"}]

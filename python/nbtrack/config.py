@@ -1,0 +1,48 @@
+"""Where the store lives: one workspace, one ``.nbtrack/`` folder, read at call time.
+
+The rule, the same for kernel, server and CLI:
+
+1. ``$NBTRACK_DIR`` if set (the workspace folder; the store is ``$NBTRACK_DIR/.nbtrack``),
+2. else the nearest ancestor of the working directory that holds a ``.nbtrack/`` folder,
+3. else the working directory itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+STORE_DIRNAME = ".nbtrack"
+DB_FILENAME = "nbtrack.db"
+ARTIFACTS_DIRNAME = "artifacts"
+
+#: Seconds between flushes of waiting points by the background writer.
+FLUSH_INTERVAL = 0.5
+#: Seconds between heartbeats of a live run.
+HEARTBEAT_INTERVAL = 5.0
+#: A running run whose heartbeat is older than this many seconds reads as crashed.
+STALE_AFTER = 30.0
+
+
+def workspace_dir(start: str | os.PathLike[str] | None = None) -> Path:
+    """Return the workspace folder by the rule above (``start`` defaults to the cwd)."""
+    env = os.environ.get("NBTRACK_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    here = Path(start) if start is not None else Path.cwd()
+    here = here.resolve()
+    for folder in (here, *here.parents):
+        if (folder / STORE_DIRNAME).is_dir():
+            return folder
+    return here
+
+
+def store_dir(workspace: str | os.PathLike[str] | None = None) -> Path:
+    """The ``.nbtrack/`` folder of ``workspace`` (default: :func:`workspace_dir`)."""
+    base = Path(workspace).expanduser().resolve() if workspace else workspace_dir()
+    return base / STORE_DIRNAME
+
+
+def db_path(workspace: str | os.PathLike[str] | None = None) -> Path:
+    """The SQLite database file of ``workspace`` (default: :func:`workspace_dir`)."""
+    return store_dir(workspace) / DB_FILENAME

@@ -1,0 +1,190 @@
+"""Record and wire shapes shared by the API, the server, the widgets and the report.
+
+These TypedDicts are the one declaration of what crosses a boundary (JSON over HTTP, widget
+traits, report data). ``labextension/src/tokens.ts`` mirrors them with the same snake_case keys;
+a test checks that server responses carry exactly these keys.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict, Union
+
+RunStatus = Literal["running", "finished", "failed", "crashed", "interrupted"]
+RUN_STATUSES: tuple[str, ...] = ("running", "finished", "failed", "crashed", "interrupted")
+CellOutcome = Literal["ok", "error", "interrupted"]
+ChangeKind = Literal["added", "changed", "deleted"]
+
+#: A param value as stored: JSON-compatible.
+ParamValue = Union[int, float, bool, str, None, list, dict]
+
+
+class MetricSummary(TypedDict):
+    """Summary of one metric of one run. ``value`` is the explicit override if set, else last."""
+
+    key: str
+    value: float | None
+    last: float | None
+    last_step: int | None
+    min: float | None
+    max: float | None
+    count: int
+
+
+class RunRecord(TypedDict):
+    """One row of the runs list."""
+
+    id: str
+    number: int
+    name: str
+    status: RunStatus
+    notebook: str | None
+    session: str | None
+    host: str | None
+    started: float
+    ended: float | None
+    heartbeat: float | None
+    duration: float | None
+    tags: list[str]
+    notes: str
+    params: dict[str, ParamValue]
+    summary: dict[str, float | None]
+
+
+class VariableChange(TypedDict):
+    """A variable a cell execution added, changed or deleted in the user namespace."""
+
+    name: str
+    change: ChangeKind
+    type: str
+    shape: str | None
+    dtype: str | None
+    length: int | None
+    repr: str
+    value: int | float | bool | str | None
+
+
+class CellExecution(TypedDict):
+    """One execution of one cell."""
+
+    id: int
+    run_id: str | None
+    session: str | None
+    execution_count: int | None
+    cell_id: str | None
+    source: str
+    started: float
+    duration: float | None
+    outcome: CellOutcome | None
+    error_type: str | None
+    error_message: str | None
+    variables: list[VariableChange]
+
+
+class RunDetail(RunRecord):
+    """A run with everything known about it."""
+
+    metrics: list[MetricSummary]
+    env: dict[str, object]
+    cells: list[CellExecution]
+
+
+class MetricSeries(TypedDict):
+    """One metric of one run; ``cell`` is the cell execution id that logged each point."""
+
+    run_id: str
+    key: str
+    step: list[int]
+    value: list[float | None]
+    time: list[float]
+    cell: list[int | None]
+    count: int
+    step_min: int | None
+    step_max: int | None
+    downsampled: bool
+
+
+class ValueDelta(TypedDict):
+    """One key compared across runs: ``values`` aligned with the diff's ``runs``."""
+
+    key: str
+    values: list[object]
+    equal: bool
+
+
+class MetricDelta(TypedDict):
+    key: str
+    values: list[float | None]
+    delta: float | None
+
+
+class CellDiff(TypedDict):
+    """Code of aligned cell executions of two runs with a unified diff."""
+
+    index: int
+    cell_id: str | None
+    a_source: str | None
+    b_source: str | None
+    diff: str
+    equal: bool
+
+
+class VariableDelta(TypedDict):
+    name: str
+    a: str | None
+    b: str | None
+    equal: bool
+
+
+class RunDiffRecord(TypedDict):
+    runs: list[RunRecord]
+    params: list[ValueDelta]
+    metrics: list[MetricDelta]
+    cells: list[CellDiff]
+    variables: list[VariableDelta]
+    env: list[ValueDelta]
+
+
+class StatusInfo(TypedDict):
+    version: str
+    schema_version: int
+    store: str
+    change_token: str
+
+
+# -- HTTP responses of the server extension (/nbtrack/api/...) ------------------------------
+
+class RunsPage(TypedDict):
+    """``GET runs``: one page of runs and the total that matched."""
+
+    runs: list[RunRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+class MetricsResponse(TypedDict):
+    """``GET runs/{ref}/metrics``: per-key series, downsampled to ``max_points``."""
+
+    run_id: str
+    series: list[MetricSeries]
+
+
+class KeysResponse(TypedDict):
+    """``GET keys``: the metric and param names used across the workspace."""
+
+    metrics: list[str]
+    params: list[str]
+
+
+class ChartResponse(TypedDict):
+    """``GET charts``: a Vega-Lite spec built by ``nbtrack.charts``."""
+
+    kind: str
+    spec: dict[str, object]
+
+
+class ErrorResponse(TypedDict):
+    """Every error answer: an HTTP status and a message for people."""
+
+    error: str
+    status: int

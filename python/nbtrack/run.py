@@ -1,0 +1,489 @@
+"""The public :class:`Run`: a live run being recorded, or a view of one in the store."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from nbtrack import recorder as _recorder
+from nbtrack.model import CellExecution, MetricSeries, RunRecord
+from nbtrack.store import queries, schema, writes
+from nbtrack.store.values import to_jsonable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+
+class RunFinishedError(RuntimeError):
+    """The run was finished; start a new one to log more."""
+
+
+class _CellContext:
+    """The cell execution running now in this process (set by the kernel hooks)."""
+
+    cell: int | None = None
+
+
+cell_context = _CellContext()
+
+_NUMBER_TYPES = (float, int)
+
+
+def _coerce_value(key: Any, value: Any) -> float | int:
+    """Turn an accepted metric value into a float or int, or raise TypeError naming the key."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return value if type(value) in _NUMBER_TYPES else float(value)
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, (str, bytes, Mapping)):
+        size = getattr(value, "size", None)
+        numel = getattr(value, "numel", None)
+        if size == 1 or (callable(numel) and numel() == 1) or getattr(value, "ndim", None) == 0:
+            try:
+                number = item()
+            except Exception as exc:  # noqa: BLE001
+                raise TypeError(f"metric {key!r}: cannot read a number from {value!r}") from exc
+            if isinstance(number, (bool, int, float)) and not isinstance(number, complex):
+                return _coerce_value(key, number)
+    raise TypeError(
+        f"metric {key!r} has a value of type {type(value).__name__}; log numbers only "
+        "(int, float, bool, numpy scalars or 0-d arrays/tensors)"
+    )
+
+
+def _check_key(key: Any) -> str:
+    if not isinstance(key, str) or not key:
+        raise TypeError(f"metric keys must be non-empty strings, not {key!r}")
+    return key
+
+
+class Run:
+    """A run in the workspace store.
+
+    Runs returned by :func:`nbtrack.init` are *live*: :meth:`log` records to them and
+    :meth:`finish` ends them. Runs returned by :func:`nbtrack.get_run` and
+    :func:`nbtrack.runs` read the store each time an attribute is asked for, so they show a
+    run's progress while another process records it.
+    """
+
+    def __init__(self, path: Path, number: int, run_id: str, *, live: bool = False) -> None:
+        self._path = Path(path)
+        self.number = number
+        self.id = run_id
+        self._live = live
+        self._done = not live
+        self._next_step = 0
+        self._known_keys: set[tuple[str, ...]] = set()
+        self._rec = _recorder.recorder_for(self._path) if live else None
+        self._points = self._rec.points if self._rec else None
+        self._on_finish: list[Callable[[Run], None]] = []
+        self._taps: tuple[list[Any], ...] = ()
+
+    # -- reading -----------------------------------------------------------------------------
+    @contextmanager
+    def _db(self) -> Iterator[sqlite_utils.Database]:
+        rec = self._rec or _recorder.existing_recorder(self._path)
+        if rec is not None:
+            rec.flush()
+            with rec._db_lock:
+                yield rec.db
+            return
+        db = schema.connect(self._path, readonly=True)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def record(self) -> RunRecord:
+        """This run as a :class:`nbtrack.model.RunRecord` (read now)."""
+        with self._db() as db:
+            records = queries.run_records(db, [self.number])
+        if not records:
+            raise queries.RunNotFound(f"run {self.number} is no longer in the store")
+        return records[0]
+
+    @property
+    def name(self) -> str:
+        return self.record()["name"]
+
+    @name.setter
+    def name(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("a run's name must be a non-empty string")
+        self._update({"name": value})
+
+    @property
+    def status(self) -> str:
+        return self.record()["status"]
+
+    @property
+    def tags(self) -> list[str]:
+        return self.record()["tags"]
+
+    @tags.setter
+    def tags(self, value: Iterable[str]) -> None:
+        self._update({"tags": _check_tags(value)})
+
+    @property
+    def notes(self) -> str:
+        return self.record()["notes"]
+
+    @notes.setter
+    def notes(self, value: str) -> None:
+        self._update({"notes": str(value)})
+
+    @property
+    def notebook(self) -> str | None:
+        return self.record()["notebook"]
+
+    @property
+    def started(self) -> float:
+        return self.record()["started"]
+
+    @property
+    def ended(self) -> float | None:
+        return self.record()["ended"]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The run's params (config) as a plain dict."""
+        return self.record()["params"]
+
+    @property
+    def config(self) -> RunConfig:
+        """The run's params, dict-like: assigning a key stores it as a param."""
+        return RunConfig(self)
+
+    @property
+    def summary(self) -> RunSummary:
+        """Each metric's summary value (last by default; explicit values override)."""
+        return RunSummary(self)
+
+    @property
+    def env(self) -> dict[str, Any]:
+        """The environment recorded at the start of the run."""
+        with self._db() as db:
+            return queries.environment_of(db, self.number)
+
+    @property
+    def cells(self) -> list[CellExecution]:
+        """The cell executions of this run in order, with their code and changed variables."""
+        with self._db() as db:
+            return queries.cell_executions(db, self.number)
+
+    def metric_keys(self) -> list[str]:
+        """The keys this run has logged."""
+        with self._db() as db:
+            return queries.metric_keys(db, self.number)
+
+    def history(self, keys: str | Iterable[str] | None = None) -> History:
+        """The logged points of ``keys`` (a key, several, or all by default), by step."""
+        wanted = [keys] if isinstance(keys, str) else (list(keys) if keys is not None else None)
+        with self._db() as db:
+            return History(queries.metric_series(db, self.number, self.id, wanted))
+
+    # -- writing -----------------------------------------------------------------------------
+    def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
+        """Record metrics ``{key: number}`` at ``step`` (default: one more than the last step).
+
+        Returns at once: points are written by a background thread. A bad value raises
+        ``TypeError`` naming the key, and nothing of the call is recorded.
+        """
+        if self._done:
+            raise RunFinishedError(
+                f"run {self.number} ({self.id}) is not live; start a run with nbtrack.init()"
+            )
+        try:
+            keys = tuple(data)
+            values = tuple(data.values())
+        except AttributeError:
+            raise TypeError(
+                f"log() takes a dict of metrics, not {type(data).__name__}"
+            ) from None
+        if keys not in self._known_keys:
+            for key in keys:
+                _check_key(key)
+            if len(self._known_keys) < 1024:
+                self._known_keys.add(keys)
+        for value in values:
+            if type(value) is not float and type(value) is not int:
+                values = tuple(_coerce_value(k, v) for k, v in zip(keys, values))
+                break
+        if step is None:
+            step = self._next_step
+            self._next_step = step + 1
+        else:
+            if type(step) is not int:
+                step = _coerce_step(step)
+            if step >= self._next_step:
+                self._next_step = step + 1
+        if keys:
+            entry = (self.number, step, time.time(), cell_context.cell, keys, values)
+            self._points.append(entry)  # type: ignore[union-attr]
+            if self._taps:
+                for tap in self._taps:
+                    tap.append(entry)
+
+    def tap(self) -> list[Any]:
+        """A list that receives every future ``log()`` entry of this live run (for live views).
+
+        Entries are ``(run number, step, time, cell, keys, values)``; the consumer pops them
+        (``list.pop(0)`` or swap-and-clear) from its own thread. :meth:`untap` stops it.
+        """
+        sink: list[Any] = []
+        self._taps = (*self._taps, sink)
+        return sink
+
+    def untap(self, sink: list[Any]) -> None:
+        """Stop feeding ``sink``."""
+        self._taps = tuple(t for t in self._taps if t is not sink)
+
+    def finish(self, status: str = "finished") -> None:
+        """Write every point still queued and mark the run ``status``; idempotent."""
+        if self._done:
+            return
+        if status not in ("finished", "failed", "interrupted", "crashed"):
+            raise ValueError(f"unknown final status {status!r}")
+        self._done = True
+        rec = self._rec
+        assert rec is not None
+        rec.live_runs.discard(self.number)
+        rec.flush()
+        rec.execute_now(_finish_run, self.number, status, time.time())
+        for callback in self._on_finish:
+            callback(self)
+
+    @property
+    def live(self) -> bool:
+        """True while this process records the run."""
+        return not self._done
+
+    def _update(self, fields: dict[str, Any]) -> None:
+        if self._rec is not None:
+            self._rec.execute_now(_update_run, self.number, fields)
+            return
+        db = schema.connect(self._path)
+        try:
+            _update_run(db, self.number, fields)
+        finally:
+            db.close()
+
+    def _write_params(self, params: dict[str, Any], removed: Iterable[str] = ()) -> None:
+        def write(db: sqlite_utils.Database) -> None:
+            with db.atomic():
+                writes.write_params(db, self.number, params)
+                writes.delete_params(db, self.number, removed)
+
+        if self._rec is not None:
+            self._rec.execute_now(write)
+            return
+        db = schema.connect(self._path)
+        try:
+            write(db)
+        finally:
+            db.close()
+
+    def _write_summary(self, key: str, value: Any) -> None:
+        batch = writes.Batch(summary_overrides=[(self.number, key, value)])
+        if self._rec is not None:
+            self._rec.execute_now(writes.write_batch, batch)
+            return
+        db = schema.connect(self._path)
+        try:
+            writes.write_batch(db, batch)
+        finally:
+            db.close()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.finish("finished")
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.finish("interrupted")
+        else:
+            self.finish("failed")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and (other._path, other.id) == (self._path, self.id)
+
+    def __hash__(self) -> int:
+        return hash((self._path, self.id))
+
+    def __repr__(self) -> str:
+        try:
+            r = self.record()
+            return f"<Run #{r['number']} {r['name']!r} {r['status']} id={r['id']}>"
+        except Exception:  # noqa: BLE001 - repr must not fail
+            return f"<Run #{self.number} id={self.id}>"
+
+
+def _coerce_step(step: Any) -> int:
+    if isinstance(step, bool):
+        raise TypeError("step must be an int, not bool")
+    item = getattr(step, "item", None)
+    if callable(item):
+        step = item()
+    if isinstance(step, float) and step.is_integer():
+        step = int(step)
+    if not isinstance(step, int):
+        raise TypeError(f"step must be an int, not {type(step).__name__}")
+    return step
+
+
+def _check_tags(tags: Iterable[str]) -> list[str]:
+    if isinstance(tags, str):
+        tags = [tags]
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip():
+            raise ValueError(f"tags must be non-empty strings, not {tag!r}")
+        if tag not in out:
+            out.append(tag)
+    return out
+
+
+def _update_run(db: sqlite_utils.Database, number: int, fields: dict[str, Any]) -> None:
+    with db.atomic():
+        writes.update_run(db, number, fields)
+
+
+def _finish_run(db: sqlite_utils.Database, number: int, status: str, ended: float) -> None:
+    _update_run(db, number, {"status": status, "ended": ended, "heartbeat": ended})
+
+
+class RunConfig(MutableMapping[str, Any]):
+    """A run's params, dict-like. Writes persist at once."""
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+
+    def _data(self) -> dict[str, Any]:
+        return self._run.params
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self._data()[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+        """Store several params at once."""
+        params = dict(other, **kwargs)
+        for key in params:
+            if not isinstance(key, str) or not key:
+                raise TypeError(f"param names must be non-empty strings, not {key!r}")
+        self._run._write_params(params)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._data():
+            raise KeyError(key)
+        self._run._write_params({}, removed=[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def __repr__(self) -> str:
+        return f"RunConfig({self._data()!r})"
+
+
+class RunSummary(MutableMapping[str, Any]):
+    """Each metric's summary value: the last logged, unless set explicitly here."""
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+
+    def _data(self) -> dict[str, Any]:
+        return self._run.record()["summary"]
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"summary keys must be non-empty strings, not {key!r}")
+        self._run._write_summary(key, to_jsonable(value))
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError("summary values cannot be deleted; set a new value instead")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def __repr__(self) -> str:
+        return f"RunSummary({self._data()!r})"
+
+
+class History(Mapping[str, MetricSeries]):
+    """Logged points of one run, per key: ``history["loss"]["value"]``."""
+
+    def __init__(self, series: list[MetricSeries]) -> None:
+        self._series = {s["key"]: s for s in series}
+
+    def __getitem__(self, key: str) -> MetricSeries:
+        return self._series[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._series)
+
+    def __len__(self) -> int:
+        return len(self._series)
+
+    def steps(self, key: str) -> list[int]:
+        return self._series[key]["step"]
+
+    def values(self, key: str | None = None) -> Any:  # type: ignore[override]
+        """The values of ``key`` (or, with no key, the Mapping's values)."""
+        if key is None:
+            return self._series.values()
+        return self._series[key]["value"]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Long form: one dict per point with key, step, value, time, cell."""
+        out = []
+        for s in self._series.values():
+            for step, value, t, cell in zip(s["step"], s["value"], s["time"], s["cell"]):
+                out.append({"key": s["key"], "step": step, "value": value, "time": t,
+                            "cell": cell})
+        return out
+
+    def to_pandas(self, wide: bool = True) -> pandas.DataFrame:
+        """A DataFrame indexed by step with one column per key (``wide=False``: long form)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("History.to_pandas() needs pandas: pip install pandas") from exc
+        long = pd.DataFrame(self.rows(), columns=["key", "step", "value", "time", "cell"])
+        if not wide:
+            return long
+        return long.pivot_table(index="step", columns="key", values="value", aggfunc="last",
+                                dropna=False)
+
+    def __repr__(self) -> str:
+        parts = []
+        for s in self._series.values():
+            last = s["value"][-1] if s["value"] else math.nan
+            parts.append(f"{s['key']}: {s['count']} points, last {last:g}")
+        return "History(" + "; ".join(parts) + ")"
