@@ -34,6 +34,7 @@ class Recorder:
         self.path = path
         self.db: sqlite_utils.Database = schema.connect(path)
         self._db_lock = threading.Lock()
+        self._key_ids = writes.KeyIds()
         # (kind, payload) in arrival order; points are their own deque for speed.
         self.points: deque[writes.PointsCall] = deque()
         self.ops: deque[tuple[str, Any]] = deque()
@@ -142,7 +143,7 @@ class Recorder:
         for attempt in range(5):
             try:
                 with self._db_lock:
-                    writes.write_batch(self.db, batch)
+                    writes.write_batch(self.db, batch, self._key_ids)
                 return
             except Exception as exc:  # noqa: BLE001
                 if attempt == 4:

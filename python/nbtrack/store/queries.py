@@ -17,6 +17,7 @@ from nbtrack.model import (
     RunRecord,
     VariableChange,
 )
+from nbtrack.store.points import PointArrays, unpack
 from nbtrack.store.values import decode_metric, decode_param
 
 
@@ -202,6 +203,20 @@ def metric_keys(db: sqlite_utils.Database, run: int) -> list[str]:
     ]
 
 
+def metric_arrays(
+    db: sqlite_utils.Database, run: int, key: str, *, after_step: int | None = None
+) -> PointArrays:
+    """One metric's points as arrays ordered by step (only those after ``after_step``)."""
+    rows = db.execute(
+        'SELECT c.step_min, c.step_max, c.ordered, c.steps, c."values", c.times, c.cells'
+        " FROM metric_chunks AS c JOIN metric_keys AS k ON k.id = c.key"
+        " WHERE c.run = ? AND k.key = ? AND c.step_max > ? ORDER BY c.seq",
+        (run, key, -(2**63) if after_step is None else after_step),
+    )
+    arrays = unpack(rows)
+    return arrays if after_step is None else arrays.after(after_step)
+
+
 def metric_series(
     db: sqlite_utils.Database,
     run: int,
@@ -212,24 +227,23 @@ def metric_series(
 ) -> list[MetricSeries]:
     """Full history of the given keys (default: all) of one run, by step."""
     wanted = list(keys) if keys is not None else metric_keys(db, run)
-    out: list[MetricSeries] = []
-    lower = -(2**63) if after_step is None else after_step + 1
-    for key in wanted:
-        rows = db.execute(
-            "SELECT step, value, time, cell FROM metrics WHERE run = ? AND key = ? AND step >= ?"
-            " ORDER BY step",
-            (run, key, lower),
-        ).fetchall()
-        steps = [r[0] for r in rows]
-        out.append(
-            MetricSeries(
-                run_id=run_id, key=key, step=steps, value=[decode_metric(r[1]) for r in rows],
-                time=[r[2] for r in rows], cell=[r[3] for r in rows], count=len(rows),
-                step_min=steps[0] if steps else None, step_max=steps[-1] if steps else None,
-                downsampled=False,
-            )
-        )
-    return out
+    return [
+        series_from_arrays(run_id, key, metric_arrays(db, run, key, after_step=after_step))
+        for key in wanted
+    ]
+
+
+def series_from_arrays(
+    run_id: str, key: str, points: PointArrays, *, downsampled: bool = False
+) -> MetricSeries:
+    """The wire shape of one metric's points."""
+    steps = points.steps.tolist()
+    return MetricSeries(
+        run_id=run_id, key=key, step=steps, value=points.values.tolist(),
+        time=points.times.tolist(), cell=[c or None for c in points.cells], count=len(steps),
+        step_min=steps[0] if steps else None, step_max=steps[-1] if steps else None,
+        downsampled=downsampled,
+    )
 
 
 def cell_executions(db: sqlite_utils.Database, run: int) -> list[CellExecution]:

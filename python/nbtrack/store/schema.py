@@ -20,7 +20,13 @@ BUSY_TIMEOUT = 60.0
 
 @MIGRATIONS()
 def m001_initial(db: sqlite_utils.Database) -> None:
-    """Runs, params, metrics, summaries, cell executions, variables, environments."""
+    """Runs, params, metric points, summaries, cell executions, variables, environments.
+
+    Metric points are stored in chunks: one row holds up to ``CHUNK_POINTS`` consecutive points
+    of one key of one run as packed arrays (steps int64, values float64, times float64, cells
+    int64 with 0 for none; native byte order), so a million points are a few hundred rows.
+    ``nbtrack.store.points`` packs and unpacks them.
+    """
     db.executescript(
         """
         CREATE TABLE runs (
@@ -49,14 +55,23 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (run, key)
         ) WITHOUT ROWID;
         CREATE INDEX params_key_value ON params (key, value);
-        CREATE TABLE metrics (
+        CREATE TABLE metric_keys (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE metric_chunks (
             run INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            step INTEGER NOT NULL,
-            value REAL,
-            time REAL NOT NULL,
-            cell INTEGER,
-            PRIMARY KEY (run, key, step)
+            key INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            step_min INTEGER NOT NULL,
+            step_max INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            ordered INTEGER NOT NULL,
+            steps BLOB NOT NULL,
+            "values" BLOB NOT NULL,
+            times BLOB NOT NULL,
+            cells BLOB NOT NULL,
+            PRIMARY KEY (run, key, seq)
         ) WITHOUT ROWID;
         CREATE TABLE summary (
             run INTEGER NOT NULL,

@@ -5,28 +5,30 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
 import sqlite_utils
 
 from nbtrack.model import VariableChange
+from nbtrack.store.points import pack
 from nbtrack.store.values import encode_param, to_jsonable
 
 #: One ``log()`` call: (run number, step, wall time, cell execution id, keys, values).
 PointsCall = tuple[int, int, float, "int | None", tuple[str, ...], tuple[float, ...]]
 
-_INSERT_POINT = "INSERT OR REPLACE INTO metrics (run, key, step, value, time, cell) VALUES (?,?,?,?,?,?)"
+_INSERT_CHUNK = (
+    'INSERT INTO metric_chunks (run, key, seq, step_min, step_max, count, ordered, steps,'
+    ' "values", times, cells) VALUES (?,?,?,?,?,?,?,?,?,?,?)'
+)
 
 _MERGE_SUMMARY = """
 INSERT INTO summary (run, key, last, last_step, min, max, count)
-SELECT ?1, ?2,
-       (SELECT value FROM metrics WHERE run = ?1 AND key = ?2 ORDER BY step DESC LIMIT 1),
-       MAX(step), MIN(value), MAX(value), COUNT(*)
-FROM metrics WHERE run = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4
+VALUES (:run, :key, :last, :last_step, :min, :max, :count)
 ON CONFLICT (run, key) DO UPDATE SET
-    last = excluded.last,
-    last_step = MAX(COALESCE(summary.last_step, excluded.last_step), excluded.last_step),
+    last = CASE WHEN summary.last_step IS NULL OR excluded.last_step >= summary.last_step
+                THEN excluded.last ELSE summary.last END,
+    last_step = CASE WHEN summary.last_step IS NULL OR excluded.last_step >= summary.last_step
+                     THEN excluded.last_step ELSE summary.last_step END,
     min = CASE WHEN summary.min IS NULL THEN excluded.min
                WHEN excluded.min IS NULL THEN summary.min
                ELSE MIN(summary.min, excluded.min) END,
@@ -35,6 +37,40 @@ ON CONFLICT (run, key) DO UPDATE SET
                ELSE MAX(summary.max, excluded.max) END,
     count = summary.count + excluded.count
 """
+
+
+class KeyIds:
+    """Metric key ids and each series' next chunk number, cached for one database."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._next_seq: dict[tuple[int, int], int] = {}
+
+    def next_seq(self, conn: Any, run: int, key_id: int) -> int:
+        """The next free chunk number of one series (one process writes a run)."""
+        seq = self._next_seq.get((run, key_id))
+        if seq is None:
+            row = conn.execute(
+                "SELECT MAX(seq) FROM metric_chunks WHERE run = ? AND key = ?", (run, key_id)
+            ).fetchone()
+            seq = 0 if row[0] is None else row[0] + 1
+        self._next_seq[(run, key_id)] = seq + 1
+        return seq
+
+    def ids(self, conn: Any, keys: Iterable[str]) -> dict[str, int]:
+        missing = [k for k in keys if k not in self._ids]
+        if missing:
+            conn.executemany(
+                "INSERT OR IGNORE INTO metric_keys (key) VALUES (?)", [(k,) for k in missing]
+            )
+            for chunk_start in range(0, len(missing), 500):
+                chunk = missing[chunk_start : chunk_start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key_id, key in conn.execute(
+                    f"SELECT id, key FROM metric_keys WHERE key IN ({marks})", chunk
+                ):
+                    self._ids[key] = key_id
+        return self._ids
 
 
 @dataclass
@@ -57,13 +93,16 @@ class Batch:
         )
 
 
-def write_batch(db: sqlite_utils.Database, batch: Batch) -> int:
-    """Write ``batch`` in one atomic transaction; return the number of metric points written."""
+def write_batch(db: sqlite_utils.Database, batch: Batch, key_ids: KeyIds | None = None) -> int:
+    """Write ``batch`` in one atomic transaction; return the number of metric points written.
+
+    ``key_ids`` caches metric key ids between batches on the same database.
+    """
     conn = db.conn
     with db.atomic():
         # The first statement writes, so the transaction takes the write lock at once
         # (waiting on the busy timeout) instead of failing later on a lock upgrade.
-        written = _write_points(conn, batch.points)
+        written = _write_points(conn, batch.points, key_ids or KeyIds())
         if batch.cells_started:
             conn.executemany(
                 "INSERT OR IGNORE INTO cells (id, run, session, execution_count, cell_id, source,"
@@ -106,36 +145,69 @@ def write_batch(db: sqlite_utils.Database, batch: Batch) -> int:
     return written
 
 
-def _write_points(conn: Any, calls: Sequence[PointsCall]) -> int:
-    """Insert every point of ``calls`` and merge the affected summaries."""
+def _write_points(conn: Any, calls: Sequence[PointsCall], key_ids: KeyIds) -> int:
+    """Insert every point of ``calls`` as chunks and merge the affected summaries."""
     if not calls:
         return 0
-    rows: list[tuple[Any, ...]] = []
-    extend = rows.extend
-    # (run, keys) -> [lowest step, highest step] seen in this batch
-    spans: dict[tuple[int, tuple[str, ...]], list[int]] = {}
-    for run, step, time, cell, keys, values in calls:
-        n = len(keys)
-        extend(zip(repeat(run, n), keys, repeat(step, n), values, repeat(time, n), repeat(cell, n)))
-        span = spans.get((run, keys))
-        if span is None:
-            spans[(run, keys)] = [step, step]
-        elif step < span[0]:
-            span[0] = step
-        elif step > span[1]:
-            span[1] = step
-    conn.executemany(_INSERT_POINT, rows)
-    merged: dict[tuple[int, str], list[int]] = {}
-    for (run, keys), (lo, hi) in spans.items():
-        for key in keys:
-            span = merged.get((run, key))
-            if span is None:
-                merged[(run, key)] = [lo, hi]
+    # Group the calls by (run, keys): most loops log the same keys every time.
+    groups: dict[tuple[int, tuple[str, ...]], list[PointsCall]] = {}
+    for call in calls:
+        group = groups.get((call[0], call[4]))
+        if group is None:
+            groups[(call[0], call[4])] = [call]
+        else:
+            group.append(call)
+    ids = key_ids.ids(conn, {k for (_, keys) in groups for k in keys})
+    # (run, key) -> [steps, values, times, cells], in arrival order
+    series: dict[tuple[int, str], list[list[Any]]] = {}
+    summaries: dict[tuple[int, str], dict[str, Any]] = {}
+    for (run, keys), group in groups.items():
+        _, steps, times, cells, _, value_rows = (list(col) for col in zip(*group))
+        columns = list(zip(*value_rows))
+        last = max(range(len(steps)), key=steps.__getitem__)
+        for i, key in enumerate(keys):
+            column = columns[i]
+            found = series.get((run, key))
+            if found is None:
+                series[(run, key)] = [steps, list(column), times, cells]
             else:
-                span[0] = min(span[0], lo)
-                span[1] = max(span[1], hi)
-    conn.executemany(_MERGE_SUMMARY, [(r, k, lo, hi) for (r, k), (lo, hi) in merged.items()])
-    return len(rows)
+                for dest, src in zip(found, (steps, column, times, cells)):
+                    dest.extend(src)
+            finite = [v for v in column if v == v]  # NaN != NaN
+            _merge(summaries, run, key, steps[last], column[last], finite, len(column))
+    rows = []
+    written = 0
+    for (run, key), (steps, values, times, cells) in series.items():
+        key_id = ids[key]
+        for chunk in pack(steps, values, times, cells):
+            rows.append((run, key_id, key_ids.next_seq(conn, run, key_id), *chunk))
+        written += len(steps)
+    conn.executemany(_INSERT_CHUNK, rows)
+    conn.executemany(_MERGE_SUMMARY, list(summaries.values()))
+    return written
+
+
+def _merge(
+    summaries: dict[tuple[int, str], dict[str, Any]], run: int, key: str, last_step: int,
+    last: float, finite: list[float], count: int,
+) -> None:
+    new = {
+        "run": run, "key": key, "last": last, "last_step": last_step,
+        "min": min(finite) if finite else None, "max": max(finite) if finite else None,
+        "count": count,
+    }
+    old = summaries.get((run, key))
+    if old is None:
+        summaries[(run, key)] = new
+        return
+    if new["last_step"] >= old["last_step"]:
+        old["last"], old["last_step"] = new["last"], new["last_step"]
+    for field_, pick in (("min", min), ("max", max)):
+        if old[field_] is None:
+            old[field_] = new[field_]
+        elif new[field_] is not None:
+            old[field_] = pick(old[field_], new[field_])
+    old["count"] += count
 
 
 def insert_run(db: sqlite_utils.Database, record: Mapping[str, Any]) -> int:

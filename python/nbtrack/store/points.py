@@ -1,0 +1,87 @@
+"""Metric points packed in chunks: many points of one key of one run per row.
+
+A chunk holds parallel arrays (``array`` module, native byte order): steps (int64), values
+(float64; NaN and infinities kept as they are), wall times (float64) and the cell execution
+that logged each point (int64, 0 for none). A run's series is its chunks in ``seq`` order;
+when a step was logged twice the later point wins.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: The most points one chunk row holds.
+CHUNK_POINTS = 8192
+
+
+@dataclass
+class PointArrays:
+    """One metric's points as parallel arrays, ordered by step with unique steps."""
+
+    steps: array
+    values: array
+    times: array
+    cells: array
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def after(self, step: int) -> PointArrays:
+        """Only the points with a step greater than ``step``."""
+        i = bisect_right(self.steps, step)
+        return PointArrays(self.steps[i:], self.values[i:], self.times[i:], self.cells[i:])
+
+
+def empty() -> PointArrays:
+    return PointArrays(array("q"), array("d"), array("d"), array("q"))
+
+
+def is_ordered(steps: Sequence[int]) -> bool:
+    """True when steps strictly increase."""
+    return all(a < b for a, b in zip(steps, steps[1:]))
+
+
+def pack(
+    steps: Sequence[int], values: Sequence[float], times: Sequence[float],
+    cells: Sequence[int | None],
+) -> Iterable[tuple[int, int, int, int, bytes, bytes, bytes, bytes]]:
+    """Yield ``(step_min, step_max, count, ordered, steps, values, times, cells)`` per chunk."""
+    cells_int = [c or 0 for c in cells]
+    for lo in range(0, len(steps), CHUNK_POINTS):
+        hi = lo + CHUNK_POINTS
+        s = steps[lo:hi]
+        ordered = is_ordered(s)
+        yield (
+            s[0] if ordered else min(s), s[-1] if ordered else max(s), len(s), int(ordered),
+            array("q", s).tobytes(), array("d", values[lo:hi]).tobytes(),
+            array("d", times[lo:hi]).tobytes(), array("q", cells_int[lo:hi]).tobytes(),
+        )
+
+
+def unpack(rows: Iterable[Sequence[Any]]) -> PointArrays:
+    """Join chunk rows ``(step_min, step_max, ordered, steps, values, times, cells)`` in seq order."""
+    out = empty()
+    in_order = True
+    last_max: int | None = None
+    for step_min, step_max, ordered, steps, values, times, cells in rows:
+        if not ordered or (last_max is not None and step_min <= last_max):
+            in_order = False
+        last_max = step_max if last_max is None else max(last_max, step_max)
+        out.steps.frombytes(steps)
+        out.values.frombytes(values)
+        out.times.frombytes(times)
+        out.cells.frombytes(cells)
+    if in_order:
+        return out
+    # A step logged more than once, or steps logged out of order: the later point wins.
+    latest = {step: i for i, step in enumerate(out.steps)}
+    order = sorted(latest)
+    idx = [latest[s] for s in order]
+    return PointArrays(
+        array("q", order), array("d", (out.values[i] for i in idx)),
+        array("d", (out.times[i] for i in idx)), array("q", (out.cells[i] for i in idx)),
+    )
