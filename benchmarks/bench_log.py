@@ -32,14 +32,14 @@ def bench_log_call(calls: int) -> None:
     run = nbtrack.init(name="bench-log", capture_env=False)
     metrics = {"loss": 0.5, "acc": 0.9, "lr": 0.001, "grad_norm": 1.5, "epoch": 3}
     samples = []
-    for i in range(calls):
+    for _ in range(calls):
         t0 = clock()
         run.log(metrics)
         samples.append(clock() - t0)
     run.finish()
     sink: list[tuple] = []
     base = []
-    for i in range(calls):
+    for _ in range(calls):
         t0 = clock()
         sink.append((1, i, 0.0, None, ("loss", "acc", "lr", "grad_norm", "epoch"),
                      (0.5, 0.9, 0.001, 1.5, 3)))
@@ -55,14 +55,14 @@ def bench_throughput(points: int) -> None:
     run = nbtrack.init(name="bench-throughput", capture_env=False)
     metrics = {"loss": 0.5, "acc": 0.9, "lr": 0.001, "grad_norm": 1.5, "epoch": 3.0}
     t0 = time.perf_counter()
-    for i in range(points // per_call):
+    for _ in range(points // per_call):
         run.log(metrics)
     t_log = time.perf_counter() - t0
     run.finish()
     total = time.perf_counter() - t0
     sink = []
     t1 = time.perf_counter()
-    for i in range(points // per_call):
+    for _ in range(points // per_call):
         sink.append(dict(metrics))
     t_base = time.perf_counter() - t1
     print(f"end to end, {points:,} points, first log() to finish() with all on disk: "

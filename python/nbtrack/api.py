@@ -134,9 +134,10 @@ def init(
         run._on_finish.append(_forget)
         _install_exit_hooks()
     if capture_env:
-        threading.Thread(
+        run._env_thread = threading.Thread(
             target=_capture_env, args=(rec, number, ws), name="nbtrack-env", daemon=True
-        ).start()
+        )
+        run._env_thread.start()
     return run
 
 

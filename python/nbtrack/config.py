@@ -18,10 +18,17 @@ ARTIFACTS_DIRNAME = "artifacts"
 
 #: Seconds between flushes of waiting points by the background writer.
 FLUSH_INTERVAL = 0.5
-#: Seconds between heartbeats of a live run.
-HEARTBEAT_INTERVAL = 5.0
-#: A running run whose heartbeat is older than this many seconds reads as crashed.
-STALE_AFTER = 30.0
+
+
+def heartbeat_interval() -> float:
+    """Seconds between heartbeats of a live run (``$NBTRACK_HEARTBEAT``, default 5)."""
+    return float(os.environ.get("NBTRACK_HEARTBEAT", "5"))
+
+
+def stale_after() -> float:
+    """A running run whose heartbeat is this many seconds old reads as crashed
+    (``$NBTRACK_STALE_AFTER``, default 30)."""
+    return float(os.environ.get("NBTRACK_STALE_AFTER", "30"))
 
 
 def workspace_dir(start: str | os.PathLike[str] | None = None) -> Path:

@@ -45,6 +45,7 @@ class Recorder:
         self._busy = False
         self._warned = False
         self._last_heartbeat = 0.0
+        self._heartbeat_every = config.heartbeat_interval()
         self._thread = threading.Thread(target=self._loop, name="nbtrack-writer", daemon=True)
         self._thread.start()
 
@@ -93,7 +94,7 @@ class Recorder:
     # -- the writer thread -----------------------------------------------------------------
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(config.FLUSH_INTERVAL)
+            self._wake.wait(min(config.FLUSH_INTERVAL, self._heartbeat_every))
             self._wake.clear()
             self._flush_once()
         self._flush_once()
@@ -127,7 +128,7 @@ class Recorder:
         try:
             batch = self._take()
             now = time.time()
-            if self.live_runs and now - self._last_heartbeat >= config.HEARTBEAT_INTERVAL:
+            if self.live_runs and now - self._last_heartbeat >= self._heartbeat_every:
                 batch.run_updates.extend((run, {"heartbeat": now}) for run in self.live_runs)
                 self._last_heartbeat = now
             if batch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -85,6 +86,7 @@ class Run:
         self._points = self._rec.points if self._rec else None
         self._on_finish: list[Callable[[Run], None]] = []
         self._taps: tuple[list[Any], ...] = ()
+        self._env_thread: threading.Thread | None = None
 
     # -- reading -----------------------------------------------------------------------------
     @contextmanager
@@ -255,6 +257,8 @@ class Run:
         rec = self._rec
         assert rec is not None
         rec.live_runs.discard(self.number)
+        if self._env_thread is not None:
+            self._env_thread.join(timeout=10)  # a short run still records its environment
         rec.flush()
         rec.execute_now(_finish_run, self.number, status, time.time())
         for callback in self._on_finish:

@@ -40,7 +40,9 @@ def diff_runs(db: sqlite_utils.Database, numbers: Sequence[int]) -> RunDiffRecor
         ]),
         cells=diff_cells(cells_a, cells_b),
         variables=_variable_deltas(cells_a, cells_b),
-        env=_value_deltas([_flatten_env(e) for e in envs], only_different={"packages."}),
+        # A run whose environment was never captured has nothing to compare.
+        env=_value_deltas([_flatten_env(e) for e in envs], only_different={"packages."})
+        if all(envs) else [],
     )
 
 

@@ -63,7 +63,10 @@ def pack(
 
 
 def unpack(rows: Iterable[Sequence[Any]]) -> PointArrays:
-    """Join chunk rows ``(step_min, step_max, ordered, steps, values, times, cells)`` in seq order."""
+    """Join chunk rows in seq order.
+
+    Each row is ``(step_min, step_max, ordered, steps, values, times, cells)``.
+    """
     out = empty()
     in_order = True
     last_max: int | None = None

@@ -27,7 +27,7 @@ class RunNotFound(LookupError):
 
 def status_sql(now: float | None = None) -> tuple[str, dict[str, float]]:
     """SQL for a run's status as readers see it: a running run with a stale heartbeat crashed."""
-    stale = (time.time() if now is None else now) - config.STALE_AFTER
+    stale = (time.time() if now is None else now) - config.stale_after()
     return (
         "CASE WHEN runs.status = 'running' AND COALESCE(runs.heartbeat, runs.started) < :stale"
         " THEN 'crashed' ELSE runs.status END",

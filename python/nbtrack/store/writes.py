@@ -217,7 +217,11 @@ def insert_run(db: sqlite_utils.Database, record: Mapping[str, Any]) -> int:
             "INSERT INTO runs (id, name, status, notebook, session, host, pid, started,"
             " heartbeat, tags, notes) VALUES (:id, :name, :status, :notebook, :session, :host,"
             " :pid, :started, :heartbeat, :tags, :notes)",
-            {**record, "tags": json.dumps(list(record.get("tags", [])))},
+            {
+                **record,
+                "name": record.get("name") or "",
+                "tags": json.dumps(list(record.get("tags", []))),
+            },
         )
         number = int(cursor.lastrowid or 0)
         if not record.get("name"):

@@ -1,0 +1,35 @@
+"""``%load_ext nbtrack`` / ``%unload_ext nbtrack``: install and remove the magics and hooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbtrack import api
+from nbtrack.kernel.hooks import CellHooks, kernel_session
+from nbtrack.kernel.magics import TrackMagics
+
+_ATTR = "_nbtrack_hooks"
+
+
+def load(shell: Any) -> None:
+    """Register the magics and the cell hooks on ``shell`` (idempotent)."""
+    if getattr(shell, _ATTR, None) is not None:
+        return
+    api._state.session = kernel_session()
+    hooks = CellHooks(shell)
+    hooks.register()
+    setattr(shell, _ATTR, hooks)
+    shell.register_magics(TrackMagics(shell, hooks))
+
+
+def unload(shell: Any) -> None:
+    """Remove every hook and magic that :func:`load` installed."""
+    hooks: CellHooks | None = getattr(shell, _ATTR, None)
+    if hooks is None:
+        return
+    hooks.unregister()
+    setattr(shell, _ATTR, None)
+    magics = shell.magics_manager.magics
+    magics["line"].pop("track", None)
+    magics["cell"].pop("track", None)
+    shell.magics_manager.registry.pop("TrackMagics", None)

@@ -1,0 +1,178 @@
+"""Cell hooks: record every cell execution, its timing, outcome and changed variables.
+
+Registered on ``pre_run_cell`` / ``post_run_cell`` (not ``*_execute``, which widget messages
+also fire). Each hook body is guarded: a failure becomes one :class:`TrackingWarning` and
+tracking goes on; the user's cell result and exceptions stand as they would without nbtrack.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import time
+import warnings
+from typing import Any
+
+from nbtrack import api, config, recorder
+from nbtrack.capture import NamespaceWatcher
+from nbtrack.run import cell_context
+from nbtrack.store.values import to_jsonable
+
+_ERROR_MESSAGE_LIMIT = 2000
+
+
+def kernel_session() -> str:
+    """An id for this kernel: the kernel id from the connection file, else host:pid."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = os.path.basename(get_connection_file())
+        if name.startswith("kernel-") and name.endswith(".json"):
+            return name[len("kernel-") : -len(".json")]
+    except Exception:  # noqa: BLE001 - not in a kernel, or an old ipykernel
+        pass
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class CellHooks:
+    """The pair of hooks for one shell, with the state between pre and post."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.session = kernel_session()
+        self.watcher = NamespaceWatcher(hidden=set(getattr(shell, "user_ns_hidden", {})))
+        self.path = config.db_path()
+        self.rec = recorder.recorder_for(self.path)
+        self.watched: dict[str, Any] = {}  # name -> last recorded value (for %track watch)
+        self._cell: int | None = None
+        self._started = 0.0
+        self._clock = 0.0
+        self._run_at_start: int | None = None
+        self._warned = False
+
+    # -- the hooks ---------------------------------------------------------------------------
+    def pre_run_cell(self, info: Any) -> None:
+        try:
+            self._pre(info)
+        except Exception as exc:  # noqa: BLE001
+            self.warn(exc)
+
+    def post_run_cell(self, result: Any) -> None:
+        try:
+            self._post(result)
+        except Exception as exc:  # noqa: BLE001
+            self.warn(exc)
+        finally:
+            cell_context.cell = None
+            self._cell = None
+
+    def _recorder_now(self) -> recorder.Recorder:
+        run = api.active_run()
+        if run is not None and run._rec is not None:
+            return run._rec
+        return self.rec
+
+    def _pre(self, info: Any) -> None:
+        source = info.raw_cell or ""
+        cell = random.getrandbits(52)
+        run = api.active_run()
+        self._run_at_start = run.number if run is not None else None
+        self._started = time.time()
+        self._clock = time.perf_counter()
+        self._cell = cell
+        cell_context.cell = cell
+        self._recorder_now().cell_started({
+            "id": cell,
+            "run": self._run_at_start,
+            "session": self.session,
+            "execution_count": getattr(self.shell, "execution_count", None),
+            "cell_id": getattr(info, "cell_id", None),
+            "source": source,
+            "started": self._started,
+        })
+        self.watcher.before(self.shell.user_ns, source)
+
+    def _post(self, result: Any) -> None:
+        cell = self._cell
+        if cell is None:
+            return
+        duration = time.perf_counter() - self._clock
+        error = result.error_in_exec or result.error_before_exec
+        if error is None:
+            outcome, error_type, message = "ok", None, None
+        elif isinstance(error, KeyboardInterrupt):
+            outcome, error_type, message = "interrupted", "KeyboardInterrupt", None
+        else:
+            outcome, error_type = "error", type(error).__name__
+            message = str(error)[:_ERROR_MESSAGE_LIMIT]
+        run = api.active_run()
+        run_number = run.number if run is not None else self._run_at_start
+        rec = self._recorder_now()
+        rec.cell_ended({
+            "id": cell, "run": run_number, "duration": duration, "outcome": outcome,
+            "error_type": error_type, "error_message": message,
+        })
+        changes = self.watcher.after(self.shell.user_ns)
+        rec.variables(cell, changes)
+        if run is not None and self.watched:
+            self._record_watched(rec, run.number)
+
+    def _record_watched(self, rec: recorder.Recorder, run: int) -> None:
+        ns = self.shell.user_ns
+        updates: dict[str, Any] = {}
+        for name, last in list(self.watched.items()):
+            if name not in ns:
+                continue
+            value = to_jsonable(ns[name])
+            if last is _UNSET or value != last:
+                updates[name] = value
+                self.watched[name] = value
+        if updates:
+            rec.enqueue("params", (run, updates))
+
+    def watch(self, names: list[str]) -> dict[str, Any]:
+        """Record ``names`` as params now and whenever a cell changes them."""
+        ns = self.shell.user_ns
+        now: dict[str, Any] = {}
+        for name in names:
+            self.watched[name] = _UNSET
+            if name in ns:
+                now[name] = to_jsonable(ns[name])
+                self.watched[name] = now[name]
+        return now
+
+    def warn(self, exc: BaseException) -> None:
+        """One warning per shell; tracking goes on."""
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"nbtrack could not record this cell ({exc!r}); your code ran as usual. "
+                "Further tracking problems in this kernel are not reported.",
+                recorder.TrackingWarning,
+                stacklevel=2,
+            )
+
+    # -- registration ------------------------------------------------------------------------
+    def register(self) -> None:
+        self.shell.events.register("pre_run_cell", self.pre_run_cell)
+        self.shell.events.register("post_run_cell", self.post_run_cell)
+
+    def unregister(self) -> None:
+        for event, fn in (("pre_run_cell", self.pre_run_cell),
+                          ("post_run_cell", self.post_run_cell)):
+            try:
+                self.shell.events.unregister(event, fn)
+            except ValueError:
+                pass
+        cell_context.cell = None
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET: Any = _Unset()
+
+__all__ = ["CellHooks", "kernel_session"]

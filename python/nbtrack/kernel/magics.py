@@ -1,0 +1,339 @@
+"""The ``%track`` line magic and ``%%track`` cell magic.
+
+Arguments are declared once in :func:`build_parser`; ``%track?`` shows the help of every
+subcommand, and a mistake raises ``UsageError`` saying what to type instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import warnings
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import MagicArgumentParser
+from IPython.display import display
+
+import nbtrack
+from nbtrack import api, recorder, text
+from nbtrack.capture import scalar_params
+from nbtrack.kernel.hooks import CellHooks
+from nbtrack.store.queries import RunNotFound
+
+
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    """``["lr=0.01", "opt=adam"]`` -> ``{"lr": 0.01, "opt": "adam"}``.
+
+    Values are Python literals where they parse as one, else strings.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(
+                f"expected key=value, got {item!r}: for example  %track start baseline lr=0.01"
+            )
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            value = raw
+        out[key] = value
+    return out
+
+
+def build_parser(prog: str = "%track") -> MagicArgumentParser:
+    """The declared arguments of ``%track`` (subcommands) and ``%%track``."""
+    parser = MagicArgumentParser(prog=prog, description="Start, stop and annotate nbtrack runs.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=MagicArgumentParser)
+
+    start = sub.add_parser("start", help="start a run (finishing the active one)",
+                           description="Start a run. key=value pairs become params.")
+    start.add_argument("name", nargs="?", help="the run's name (default run-<number>)")
+    start.add_argument("params", nargs="*", metavar="key=value", help="params, e.g. lr=0.01")
+    start.add_argument("--tag", "-t", action="append", default=[], help="a tag (repeatable)")
+    start.add_argument("--notes", default="", help="notes about the run")
+    start.add_argument("--no-auto-params", action="store_true",
+                       help="don't record the notebook's scalar variables as params")
+
+    stop = sub.add_parser("stop", help="finish the active run")
+    stop.add_argument("--status", default="finished",
+                      choices=["finished", "failed", "interrupted"])
+
+    log = sub.add_parser("log", help="log metrics: %%track log loss=0.3 acc=0.9 [--step N]")
+    log.add_argument("metrics", nargs="+", metavar="key=value")
+    log.add_argument("--step", type=int, default=None)
+
+    sub.add_parser("status", help="show the active run")
+
+    lst = sub.add_parser("list", help="list the workspace's runs, newest first")
+    lst.add_argument("-n", type=int, default=20, help="how many runs (default 20)")
+    lst.add_argument("--widget", action="store_true", help="an interactive table")
+
+    watch = sub.add_parser("watch", help="record variables as params whenever a cell changes them")
+    watch.add_argument("names", nargs="+", metavar="NAME")
+
+    tag = sub.add_parser("tag", help="add tags to the active run")
+    tag.add_argument("tags", nargs="+", metavar="TAG")
+
+    note = sub.add_parser("note", help="set the active run's notes")
+    note.add_argument("text", nargs="+")
+
+    show = sub.add_parser("show", help="a run card inline (default: the active or latest run)")
+    show.add_argument("run", nargs="?")
+
+    diff = sub.add_parser("diff", help="compare two runs: params, metrics, code, variables")
+    diff.add_argument("a")
+    diff.add_argument("b")
+    diff.add_argument("--all", action="store_true", help="include equal params")
+    diff.add_argument("--text", action="store_true", help="plain text instead of a widget")
+
+    report = sub.add_parser("report", help="export this notebook and its runs to HTML")
+    report.add_argument("-o", "--output", default=None, help="the .html file to write")
+    report.add_argument("--notebook", default=None, help="the notebook (default: this one)")
+    return parser
+
+
+def build_cell_parser() -> MagicArgumentParser:
+    parser = MagicArgumentParser(
+        prog="%%track", description="Run this cell as one run: finished when the cell ends, "
+        "failed if it raises, interrupted on interrupt.",
+    )
+    parser.add_argument("name", nargs="?", help="the run's name")
+    parser.add_argument("params", nargs="*", metavar="key=value")
+    parser.add_argument("--tag", "-t", action="append", default=[])
+    parser.add_argument("--notes", default="")
+    parser.add_argument("--no-auto-params", action="store_true")
+    parser.add_argument("--plot", default=None, help="metrics to chart live, e.g. loss,acc")
+    parser.add_argument("--no-plot", action="store_true", help="no live chart")
+    return parser
+
+
+def parse_line(parser: MagicArgumentParser, line: str) -> argparse.Namespace:
+    """Parse a magic's line; ``key=value`` words may stand anywhere, even after options."""
+    args, extra = parser.parse_argstring(line, partial=True)
+    stray = [w for w in extra if w.startswith("-") or "=" not in w]
+    if stray:
+        raise UsageError(
+            f"unrecognized arguments: {' '.join(stray)}; see  %track?  for the options"
+        )
+    if extra:
+        if not hasattr(args, "params"):
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)}")
+        args.params = [*args.params, *extra]
+    return args
+
+
+def _split_name(name: str | None, params: list[str]) -> tuple[str | None, list[str]]:
+    """argparse puts a leading key=value into ``name``: move it back to the params."""
+    if name is not None and "=" in name:
+        return None, [name, *params]
+    return name, params
+
+
+def _help_text() -> str:
+    parser = build_parser()
+    parts = [parser.format_help()]
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        for name, subparser in action.choices.items():
+            parts.append(f"--- %track {name} ---\n{subparser.format_help()}")
+    parts.append(build_cell_parser().format_help())
+    return "\n".join(parts)
+
+
+@magics_class
+class TrackMagics(Magics):
+    """``%track`` and ``%%track``: see ``%track?``."""
+
+    def __init__(self, shell: Any, hooks: CellHooks) -> None:
+        super().__init__(shell)
+        self.hooks = hooks
+        self.parser = build_parser()
+        self.cell_parser = build_cell_parser()
+
+    def _start(self, name: str | None, params: list[str], tags: list[str], notes: str,
+               no_auto_params: bool) -> nbtrack.Run:
+        name, params = _split_name(name, params)
+        explicit = parse_assignments(params)
+        config: dict[str, Any] = {}
+        if not no_auto_params:
+            config.update(scalar_params(self.shell.user_ns, self.shell.user_ns_hidden))
+        config.update(explicit)
+        return api.init(name=name, config=config, tags=tags, notes=notes)
+
+    @line_magic
+    def track(self, line: str) -> Any:
+        args = parse_line(self.parser, line)
+        command = args.command
+        if command is None:
+            print(_help_text())
+            return None
+        return getattr(self, f"_cmd_{command}")(args)
+
+    def _cmd_start(self, args: argparse.Namespace) -> None:
+        previous = api.active_run()
+        run = self._start(args.name, args.params, args.tag, args.notes, args.no_auto_params)
+        if previous is not None:
+            print(f"finished run #{previous.number} {previous.name!r}")
+        print(f"started run #{run.number} {run.name!r} (id {run.id})")
+
+    def _cmd_stop(self, args: argparse.Namespace) -> None:
+        run = api.active_run()
+        if run is None:
+            raise UsageError("no active run to stop; start one with  %track start NAME")
+        run.finish(args.status)
+        print(f"{args.status} run #{run.number} {run.name!r}")
+
+    def _cmd_log(self, args: argparse.Namespace) -> None:
+        run = self._active("log")
+        try:
+            run.log(parse_assignments(args.metrics), step=args.step)
+        except TypeError as exc:
+            raise UsageError(f"{exc}; for example  %track log loss=0.25 acc=0.9") from None
+
+    def _cmd_status(self, args: argparse.Namespace) -> None:
+        run = api.active_run()
+        if run is None:
+            print("no active run (start one with  %track start NAME)")
+            return
+        record = run.record()
+        print(f"run #{record['number']} {record['name']!r} {record['status']} (id {record['id']})")
+        print(f"started {text.fmt_time(record['started'])}, "
+              f"running {text.fmt_duration(record['duration'])}")
+        if record["tags"]:
+            print("tags: " + ", ".join(record["tags"]))
+        if record["params"]:
+            print("params: " + ", ".join(f"{k}={text.fmt_value(v)}"
+                                         for k, v in record["params"].items()))
+        if record["summary"]:
+            print("metrics: " + ", ".join(f"{k}={text.fmt_value(v)}"
+                                          for k, v in record["summary"].items()))
+        if self.hooks.watched:
+            print("watching: " + ", ".join(self.hooks.watched))
+
+    def _cmd_list(self, args: argparse.Namespace) -> Any:
+        if args.n < 1:
+            raise UsageError("-n takes a positive number, e.g.  %track list -n 10")
+        if args.widget:
+            from nbtrack import widgets
+
+            return widgets.runs_table(limit=args.n)
+        listed = api.runs(limit=args.n)
+        print(text.runs_table(listed.records(), total=listed.total))
+        return None
+
+    def _cmd_watch(self, args: argparse.Namespace) -> None:
+        for name in args.names:
+            if not name.isidentifier():
+                raise UsageError(f"{name!r} is not a variable name; e.g.  %track watch lr epochs")
+        now = self.hooks.watch(args.names)
+        run = api.active_run()
+        if run is not None and now:
+            run.config.update(now)
+        print("watching " + ", ".join(args.names))
+
+    def _cmd_tag(self, args: argparse.Namespace) -> None:
+        run = self._active("tag")
+        run.tags = [*run.tags, *args.tags]
+
+    def _cmd_note(self, args: argparse.Namespace) -> None:
+        run = self._active("note")
+        run.notes = " ".join(args.text)
+
+    def _cmd_show(self, args: argparse.Namespace) -> Any:
+        from nbtrack import widgets
+
+        return widgets.run_card(self._ref(args.run))
+
+    def _cmd_diff(self, args: argparse.Namespace) -> Any:
+        try:
+            result = api.diff(args.a, args.b)
+        except RunNotFound as exc:
+            raise UsageError(f"{exc}; see  %track list  for run numbers and names") from None
+        if args.text:
+            print(text.diff_text(result.record, show_all=args.all))
+            return None
+        from nbtrack import widgets
+
+        return widgets.diff_view(result)
+
+    def _cmd_report(self, args: argparse.Namespace) -> None:
+        from nbtrack import report
+
+        notebook = args.notebook or api._detect_notebook(nbtrack.config.workspace_dir())
+        if not notebook:
+            raise UsageError("can't tell which notebook this is; pass  --notebook PATH.ipynb")
+        path = report.export_report(notebook, args.output)
+        print(f"wrote {path}")
+
+    def _active(self, what: str) -> nbtrack.Run:
+        run = api.active_run()
+        if run is None:
+            raise UsageError(f"no active run to {what}; start one with  %track start NAME")
+        return run
+
+    def _ref(self, ref: str | None) -> nbtrack.Run:
+        try:
+            if ref is None:
+                active = api.active_run()
+                if active is not None:
+                    return active
+                latest = api.runs(limit=1)
+                if not len(latest):
+                    raise UsageError("no runs yet; start one with  %track start NAME")
+                return latest[0]
+            return api.get_run(ref)
+        except RunNotFound as exc:
+            raise UsageError(f"{exc}; see  %track list  for run numbers and names") from None
+
+    @cell_magic("track")
+    def track_cell(self, line: str, cell: str) -> Any:
+        args = parse_line(self.cell_parser, line)
+        run = self._start(args.name, args.params, args.tag, args.notes, args.no_auto_params)
+        chart = None
+        if not args.no_plot:
+            chart = self._live_chart(run, args.plot)
+        try:
+            result = self._run_body(cell)
+        except KeyboardInterrupt:
+            run.finish("interrupted")
+            raise
+        except BaseException:
+            run.finish("failed")
+            raise
+        finally:
+            if chart is not None and hasattr(chart, "close_live"):
+                chart.close_live()
+        run.finish("finished")
+        return result
+
+    def _live_chart(self, run: nbtrack.Run, plot: str | None) -> Any:
+        try:
+            from nbtrack import widgets
+
+            keys = [k.strip() for k in plot.split(",") if k.strip()] if plot else None
+            chart = widgets.live_chart(run, keys)
+            display(chart)
+            return chart
+        except Exception as exc:  # noqa: BLE001 - the chart is a nicety, never a failure
+            warnings.warn(f"nbtrack could not show a live chart: {exc}",
+                          recorder.TrackingWarning, stacklevel=2)
+            return None
+
+    def _run_body(self, cell: str) -> Any:
+        """Run the cell's code in the user namespace; return the last expression's value."""
+        code = self.shell.transform_cell(cell)
+        tree = ast.parse(code, "<%%track cell>")
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        ns = self.shell.user_ns
+        exec(compile(tree, "<%%track cell>", "exec"), ns)  # noqa: S102 - the user's own cell
+        if last is not None:
+            return eval(compile(last, "<%%track cell>", "eval"), ns)  # noqa: S307
+        return None
+
+
+TrackMagics.track.__doc__ = _help_text()
