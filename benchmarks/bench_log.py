@@ -39,7 +39,7 @@ def bench_log_call(calls: int) -> None:
     run.finish()
     sink: list[tuple] = []
     base = []
-    for _ in range(calls):
+    for i in range(calls):
         t0 = clock()
         sink.append((1, i, 0.0, None, ("loss", "acc", "lr", "grad_norm", "epoch"),
                      (0.5, 0.9, 0.001, 1.5, 3)))
