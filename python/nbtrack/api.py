@@ -31,6 +31,7 @@ class NoActiveRunError(RuntimeError):
 
 class _State:
     active: Run | None = None
+    last_started: Run | None = None
     session: str | None = None  # set by the kernel extension to the kernel's id
     uncaught: type[BaseException] | None = None
 
@@ -130,7 +131,7 @@ def init(
         number = rec.execute_now(create)
         rec.live_runs.add(number)
         run = Run(path, number, record["id"], live=True)
-        _state.active = run
+        _state.active = _state.last_started = run
         run._on_finish.append(_forget)
         _install_exit_hooks()
     if capture_env:

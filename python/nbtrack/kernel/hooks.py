@@ -49,6 +49,7 @@ class CellHooks:
         self._started = 0.0
         self._clock = 0.0
         self._run_at_start: int | None = None
+        self._last_started: Any = None
         self._warned = False
 
     # -- the hooks ---------------------------------------------------------------------------
@@ -78,6 +79,7 @@ class CellHooks:
         cell = random.getrandbits(52)
         run = api.active_run()
         self._run_at_start = run.number if run is not None else None
+        self._last_started = api._state.last_started
         self._started = time.time()
         self._clock = time.perf_counter()
         self._cell = cell
@@ -106,8 +108,16 @@ class CellHooks:
         else:
             outcome, error_type = "error", type(error).__name__
             message = str(error)[:_ERROR_MESSAGE_LIMIT]
+        # The cell belongs to the run active when it ends, else to a run it started and
+        # finished itself (%%track), else to the run active when it began (%track stop).
         run = api.active_run()
-        run_number = run.number if run is not None else self._run_at_start
+        started_here = api._state.last_started
+        if run is not None:
+            run_number: int | None = run.number
+        elif started_here is not None and started_here is not self._last_started:
+            run_number = started_here.number
+        else:
+            run_number = self._run_at_start
         rec = self._recorder_now()
         rec.cell_ended({
             "id": cell, "run": run_number, "duration": duration, "outcome": outcome,
