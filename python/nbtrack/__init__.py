@@ -27,6 +27,21 @@ from nbtrack.store.queries import RunNotFound
 
 __version__ = "0.1.0"
 
+
+def show_runs(runs: Any = None, **filters: Any) -> None:
+    """Display a runs table (sort, filter, select to overlay curves); see ``nbtrack.widgets``."""
+    from nbtrack.widgets import show_runs as _show_runs
+
+    _show_runs(runs, **filters)
+
+
+def plot(runs: Any, keys: Any = None, **options: Any) -> Any:
+    """An Altair chart of the ``keys`` curves of ``runs``; see :func:`nbtrack.charts.plot`."""
+    from nbtrack.charts import plot as _plot
+
+    return _plot(runs, keys, **options)
+
+
 __all__ = [
     "History",
     "NoActiveRunError",
@@ -42,7 +57,9 @@ __all__ = [
     "get_run",
     "init",
     "log",
+    "plot",
     "runs",
+    "show_runs",
 ]
 
 

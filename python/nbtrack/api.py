@@ -364,6 +364,12 @@ class RunDiff:
 
         return diff_text(self.record)
 
+    def show(self) -> None:
+        """Display the diff in the notebook: params, metric deltas, code per cell."""
+        from nbtrack.widgets import show_diff
+
+        show_diff(self)
+
 
 def diff(*refs: int | str | Run, workspace: str | os.PathLike[str] | None = None) -> RunDiff:
     """Compare two or more runs: params, summary metrics, cells (code), variables, env."""

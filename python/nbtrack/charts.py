@@ -19,7 +19,7 @@ import altair as alt
 
 from nbtrack.model import MetricSeries, RunRecord
 
-__all__ = ["curve_rows", "curves", "live_curves", "parallel", "scatter", "to_spec"]
+__all__ = ["curve_rows", "curves", "live_curves", "parallel", "plot", "scatter", "to_spec"]
 
 #: The name of the inline dataset in every spec made here.
 DATA_NAME = "nbtrack"
@@ -196,6 +196,54 @@ def curves(
         lambda data: _curves_chart(data, keys, runs, **args),
         rows,
     )
+
+
+def plot(
+    runs: Any,
+    keys: str | Sequence[str] | None = None,
+    *,
+    log_scale: bool = False,
+    smoothing: float = 0.0,
+    title: str | None = None,
+    max_points: int = 2000,
+) -> alt.TopLevelMixin:
+    """Curves of ``keys`` (default: all) of ``runs``: a Run, a run reference, or several.
+
+    Long series are downsampled to ``max_points`` per curve (spikes kept).
+
+    Examples
+    --------
+    >>> nbtrack.plot(nbtrack.runs(tag="cnn"), "val/acc", smoothing=0.6)  # doctest: +SKIP
+    """
+    from nbtrack.api import get_run
+    from nbtrack.run import Run
+
+    items = [runs] if isinstance(runs, (Run, str, int)) else list(runs)
+    wanted = [keys] if isinstance(keys, str) else keys
+    series: list[MetricSeries] = []
+    labels: dict[str, str] = {}
+    for item in items:
+        run = item if isinstance(item, Run) else get_run(item)
+        record = run.record()
+        labels[run.id] = f"#{record['number']} {record['name']}"
+        for s in run.history(wanted).values():
+            series.append(_downsample(s, max_points))
+    return curves(series, labels, log_scale=log_scale, smoothing=smoothing, title=title)
+
+
+def _downsample(series: MetricSeries, max_points: int) -> MetricSeries:
+    if series["count"] <= max_points:
+        return series
+    try:
+        from nbtrack.store.downsample import downsample
+    except ImportError:  # pragma: no cover - until the store ships it: plain striding
+        stride = -(-series["count"] // max_points)
+        out = dict(series)
+        for field in ("step", "value", "time", "cell"):
+            out[field] = series[field][::stride] + series[field][-1:]  # type: ignore[literal-required]
+        out.update(count=len(out["step"]), downsampled=True)
+        return out  # type: ignore[return-value]
+    return downsample(series, max_points)
 
 
 def live_curves(keys: Sequence[str] = (), title: str | None = None) -> dict[str, Any]:

@@ -329,6 +329,18 @@ class Run:
         except Exception:  # noqa: BLE001 - repr must not fail
             return f"<Run #{self.number} id={self.id}>"
 
+    def show(self) -> None:
+        """Display this run's card in the notebook (status, params, summary, curves)."""
+        from nbtrack.widgets import show_run
+
+        show_run(self)
+
+    def plot(self, keys: str | Iterable[str] | None = None, **options: Any) -> Any:
+        """An Altair chart of ``keys`` (default: all); options as :func:`nbtrack.plot`."""
+        from nbtrack.charts import plot
+
+        return plot(self, keys, **options)
+
 
 def _coerce_step(step: Any) -> int:
     if isinstance(step, bool):

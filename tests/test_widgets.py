@@ -1,0 +1,246 @@
+"""Inline widgets, checked through their synced state in this Python process.
+
+Outside a kernel ipywidgets talks to a no-op comm; ``NBTRACK_WIDGETS=1`` makes the widget
+functions build widgets anyway, so their traits can be read after real logging.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import nbtrack
+from nbtrack import widgets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def notebook_mode(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("NBTRACK_WIDGETS", "1")
+    yield workspace
+
+
+def _points(chart: widgets.LiveChart, key: str) -> tuple[list[float], list[float]]:
+    data = chart.series[key]
+    return array("d", data["step"]).tolist(), array("d", data["value"]).tolist()
+
+
+def _count_changes(widget: object, name: str) -> list[int]:
+    seen: list[int] = []
+    widget.observe(lambda change: seen.append(1), names=[name])  # type: ignore[attr-defined]
+    return seen
+
+
+def test_live_chart_ends_with_every_point_and_the_finished_status(notebook_mode: Path) -> None:
+    run = nbtrack.init(name="live")
+    chart = widgets.live_chart(run)
+    assert isinstance(chart, widgets.LiveChart)
+    assert chart.status == "running"
+    for i in range(500):
+        run.log({"loss": 1.0 / (i + 1), "acc": i / 500})
+    run.finish()
+    assert chart.status == "finished"
+    assert chart.points == 1000
+    assert chart.step == 499
+    assert chart.keys == ["loss", "acc"]
+    steps, values = _points(chart, "loss")
+    assert steps == list(range(500))
+    assert values[-1] == pytest.approx(1 / 500)
+    assert chart.spec["facet"]["field"] == "key"  # two keys: one panel each
+    assert chart.spec["data"] == {"name": chart.data_name}
+
+
+def test_ten_thousand_logs_send_a_bounded_number_of_updates(notebook_mode: Path) -> None:
+    run = nbtrack.init(name="fast")
+    chart = widgets.live_chart(run)
+    syncs = _count_changes(chart, "series")
+    for i in range(10_000):
+        run.log({"loss": 1.0 / (i + 1)})
+    run.finish()
+    # The follower sends at most LIVE_RATE updates a second plus the final one; a loop this
+    # fast takes well under a few seconds, so far fewer than one update per log() call.
+    assert 1 <= len(syncs) <= 50
+    assert chart.updates == len(syncs) + 1  # + the first (empty) state at creation
+    assert chart.points == 10_000
+
+
+def test_a_long_series_is_kept_bounded_with_its_extremes(notebook_mode: Path) -> None:
+    run = nbtrack.init(name="long")
+    chart = widgets.LiveChart(run, max_points=500)
+    for i in range(20_000):
+        run.log({"loss": 100.0 if i == 12_345 else 1.0 / (i + 1)})
+    run.finish()
+    steps, values = _points(chart, "loss")
+    assert len(steps) <= 500
+    assert steps[0] == 0 and steps[-1] == 19_999  # first and last points kept
+    assert max(values) == 100.0  # the spike survives downsampling
+    assert steps == sorted(steps)
+    assert chart.points == 20_000
+
+
+def test_live_chart_of_given_keys_ignores_the_others(notebook_mode: Path) -> None:
+    run = nbtrack.init(name="keys")
+    chart = widgets.live_chart(run, keys=["acc"])
+    for i in range(10):
+        run.log({"loss": 1.0, "acc": i / 10})
+    run.finish()
+    assert list(chart.series) == ["acc"]
+    assert "facet" not in chart.spec  # one key: one panel
+
+
+def test_stopping_a_live_chart_freezes_it_and_still_shows_the_final_status(
+    notebook_mode: Path,
+) -> None:
+    run = nbtrack.init(name="stop")
+    chart = widgets.live_chart(run)
+    run.log({"loss": 1.0})
+    chart.close_live()
+    run.log({"loss": 0.5})
+    assert chart.points == 1
+    run.finish("failed")
+    assert chart.status == "failed"
+    assert chart.points == 1
+
+
+def test_live_chart_of_a_run_with_earlier_points_starts_from_them(notebook_mode: Path) -> None:
+    run = nbtrack.init(name="resumed")
+    for i in range(5):
+        run.log({"loss": float(i)})
+    chart = widgets.live_chart(run)
+    for i in range(5, 8):
+        run.log({"loss": float(i)})
+    run.finish()
+    assert _points(chart, "loss")[0] == [float(i) for i in range(8)]
+    assert chart.points == 8
+
+
+def test_live_chart_of_a_finished_run_is_a_static_chart(notebook_mode: Path) -> None:
+    with nbtrack.init(name="done") as run:
+        run.log({"loss": 1.0})
+    chart = widgets.live_chart(nbtrack.get_run(run.number))
+    assert chart.status == "finished"
+    assert chart.points == 1
+
+
+def test_nan_points_are_left_out_of_the_live_chart(notebook_mode: Path) -> None:
+    run = nbtrack.init(name="nan")
+    chart = widgets.live_chart(run)
+    run.log({"loss": 1.0})
+    run.log({"loss": float("nan")})
+    run.log({"loss": 0.5})
+    run.finish()
+    assert _points(chart, "loss") == ([0.0, 2.0], [1.0, 0.5])
+
+
+def test_run_card_shows_status_params_summary_and_curves(notebook_mode: Path) -> None:
+    with nbtrack.init(name="card", config={"lr": 0.1}, tags=["cnn"]) as run:
+        run.log({"loss": float("nan")})
+        run.log({"loss": 0.5})
+    card = widgets.run_card(run)
+    assert isinstance(card, widgets.RunCard)
+    assert card.run["status"] == "finished"
+    assert card.run["params"] == {"lr": 0.1}
+    assert card.run["tags"] == ["cnn"]
+    json.dumps(card.run, allow_nan=False)  # NaN never reaches the page
+    (rows,) = card.spec["datasets"].values()
+    assert [r["value"] for r in rows] == [0.5]
+
+
+def test_runs_table_selection_overlays_the_selected_runs_curves(notebook_mode: Path) -> None:
+    for name, lr in (("a", 0.1), ("b", 0.01), ("c", 0.001)):
+        with nbtrack.init(name=name, config={"lr": lr}) as run:
+            run.log({"loss": lr})
+    table = widgets.runs_table()
+    assert isinstance(table, widgets.RunsTable)
+    assert [r["name"] for r in table.runs] == ["c", "b", "a"]
+    assert table.param_keys == ["lr"] and table.metric_keys == ["loss"]
+    assert table.spec == {}
+    ids = [r["id"] for r in table.runs]
+    table.selected = [ids[0], ids[2]]  # as a click in the page does
+    assert [r.name for r in table.selected_runs] == ["c", "a"]
+    (rows,) = table.spec["datasets"].values()
+    assert {r["run"] for r in rows} == {"#3 c", "#1 a"}
+
+
+def test_runs_table_takes_filters_or_runs(notebook_mode: Path) -> None:
+    with nbtrack.init(name="kept", tags=["x"]):
+        pass
+    with nbtrack.init(name="other"):
+        pass
+    assert [r["name"] for r in widgets.runs_table(tag="x").runs] == ["kept"]
+    assert [r["name"] for r in widgets.runs_table(nbtrack.runs(name="other")).runs] == ["other"]
+    assert [r["name"] for r in widgets.runs_table(["kept", 2]).runs] == ["kept", "other"]
+
+
+def test_diff_view_carries_the_differences(notebook_mode: Path) -> None:
+    for lr in (0.1, 0.2):
+        with nbtrack.init(name=f"lr{lr}", config={"lr": lr, "bs": 32}) as run:
+            run.log({"loss": lr})
+    view = widgets.diff_view(nbtrack.diff(1, 2))
+    assert isinstance(view, widgets.DiffView)
+    changed = [p["key"] for p in view.diff["params"] if not p["equal"]]
+    assert changed == ["lr"]
+    assert view.diff["metrics"][0]["key"] == "loss"
+
+
+def test_widgets_share_one_vega_library(notebook_mode: Path) -> None:
+    with nbtrack.init(name="one") as run:
+        run.log({"loss": 1.0})
+    card, table = widgets.run_card(run), widgets.runs_table()
+    assert card._vega is table._vega
+    assert len(card._vega.source) > 100_000  # the bundle travels once, in the library
+    assert len(card._esm) < 100_000  # not in every widget
+
+
+def test_outside_a_notebook_the_widgets_are_text(workspace: Path) -> None:
+    with nbtrack.init(name="plain", config={"lr": 0.1}) as run:
+        run.log({"loss": 0.25})
+    with nbtrack.init(name="second", config={"lr": 0.2}) as other:
+        other.log({"loss": 0.5})
+    card = widgets.run_card(run)
+    assert isinstance(card, widgets.TextView)
+    assert "#1 plain" in repr(card) and "lr=0.1" in repr(card) and "loss=0.25" in repr(card)
+    assert "second" in repr(widgets.runs_table())
+    assert widgets.runs_table().selected == []
+    assert "lr" in repr(widgets.diff_view(nbtrack.diff(1, 2)))
+    live = widgets.live_chart(other)
+    live.close()
+    assert "#2 second" in repr(live)
+
+
+def test_a_script_can_show_runs_and_plot_them(workspace: Path) -> None:
+    script = (
+        "import nbtrack\n"
+        "with nbtrack.init(name='s', config={'lr': 0.1}) as run:\n"
+        "    run.log({'loss': 0.5})\n"
+        "run.show()\n"
+        "nbtrack.show_runs()\n"
+        "nbtrack.diff(1, 1).show()\n"
+        "print(type(nbtrack.plot([run], 'loss')).__name__)\n"
+        "print(type(run.plot('loss')).__name__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "python"), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=workspace, env=env).stdout
+    assert "#1 s  [finished]" in out
+    assert out.count("Chart") == 2
+
+
+def test_a_missing_vega_bundle_names_the_build_command(
+    notebook_mode: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(widgets, "BUNDLE", tmp_path / "missing.js")
+    monkeypatch.setattr(widgets, "_lib", None)
+    with nbtrack.init(name="x") as run:
+        pass
+    with pytest.raises(widgets.BundleMissingError, match="npm run build:vega"):
+        widgets.run_card(run)
