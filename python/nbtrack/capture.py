@@ -1,0 +1,963 @@
+"""What a cell did to the user's namespace, the run's scalar params, and the environment.
+
+Everything here is called from the user's kernel, most of it around every cell execution, so
+it is written to be cheap and to never raise. It knows nothing of Jupyter: it imports only the
+standard library, and treats numpy, pandas and torch objects by duck typing (their modules are
+looked up in ``sys.modules`` when an object of theirs is already in hand, never imported).
+
+Public API: :func:`is_secret`, :func:`describe`, :class:`NamespaceWatcher`,
+:func:`scalar_params` and :func:`environment`.
+"""
+
+from __future__ import annotations
+
+import ast
+import collections
+import contextlib
+import functools
+import getpass
+import importlib.metadata
+import itertools
+import os
+import platform
+import re
+import reprlib
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import types
+import warnings
+from array import array
+from collections.abc import Collection, Mapping
+from operator import itemgetter
+from typing import NamedTuple
+
+from .model import VariableChange
+
+__all__ = ["NamespaceWatcher", "describe", "environment", "is_secret", "scalar_params"]
+
+#: Names IPython puts in the user namespace that are never the user's variables.
+IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
+#: Longest repr kept in a :class:`VariableChange`, and longest str kept as a value.
+MAX_REPR = 200
+MAX_STR_VALUE = 200
+#: Cell sources longer than this are only scanned in their first part.
+MAX_SOURCE = 100_000
+#: At most this many names that a cell's source mentions are fingerprinted per cell.
+MAX_WATCHED = 256
+
+_INT64 = (-(2**63), 2**63 - 1)
+_MISSING = object()
+
+# --------------------------------------------------------------------------------------------
+# Secrets
+# --------------------------------------------------------------------------------------------
+
+_SECRET_RE = re.compile(r"token|password|passwd|secret|api_?key|credential|private_?key")
+# "token" is also the unit LLM work is counted in: names such as ``tokenizer``, ``max_tokens``,
+# ``max_new_tokens`` or ``tokens_per_second`` are ordinary params, not secrets, so those
+# spellings are blanked out before the secret patterns are tried.
+_BENIGN_TOKEN_RE = re.compile(
+    r"tokeni[sz]"
+    r"|(?<![a-z])(?:max|min|num|n|count|total|len|size|limit|budget)(?:_?new)?_?tokens?"
+    r"|tokens?_?(?:count|len|length|size|limit|budget|per)(?![a-z])"
+)
+
+
+def is_secret(name: str) -> bool:
+    """Whether a variable name looks like it holds a secret (case-insensitive).
+
+    Matches names containing ``token``, ``password``, ``passwd``, ``secret``, ``api_key`` /
+    ``apikey``, ``credential`` or ``private_key``; counts and tools named after LLM tokens
+    (``tokenizer``, ``max_tokens``, ``num_tokens``, ``tokens_per_second``) are not secrets.
+
+    Examples
+    --------
+    >>> is_secret("OPENAI_API_KEY"), is_secret("hf_token"), is_secret("max_new_tokens")
+    (True, True, False)
+    """
+    lowered = str(name).lower()
+    if "token" in lowered:
+        lowered = _BENIGN_TOKEN_RE.sub(" ", lowered)
+    return _SECRET_RE.search(lowered) is not None
+
+
+# --------------------------------------------------------------------------------------------
+# Type facts, cached per type
+# --------------------------------------------------------------------------------------------
+
+_SCALAR_TYPES = (bool, int, float, str)
+_SIZED_TYPES = (list, tuple, dict, set, frozenset, str, bytes, bytearray, range, collections.deque)
+_BIG_CONTAINERS = (dict, list, tuple, set, frozenset, collections.deque)
+_OPAQUE_TYPES = (
+    types.ModuleType,
+    type,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    functools.partial,
+)
+_MAX_CACHED_TYPES = 1024
+
+# Fingerprint kinds.
+_SCALAR, _SIZED, _SHAPED, _OBJECT, _OPAQUE = range(5)
+_MUTABLE_KINDS = (_SIZED, _SHAPED, _OBJECT)
+
+
+class _TypeInfo(NamedTuple):
+    name: str
+    kind: int
+    has_shape: bool
+    has_dtype: bool
+    numpy_scalar: bool
+    numpy_array: bool
+    pandas_frame: bool
+
+
+_TYPE_INFO: dict[type, _TypeInfo] = {}
+
+
+def _class_has(tp: type, attr: str) -> bool:
+    # Look in the class dicts, not getattr: no metaclass or lazy-module __getattr__ runs.
+    return any(attr in vars(klass) for klass in tp.__mro__)
+
+
+def _qualified_name(tp: type) -> str:
+    """``int``, ``numpy.ndarray``, ``pandas.DataFrame``, ``torch.nn.Linear``, ``Foo``."""
+    module = getattr(tp, "__module__", None) or ""
+    qualname = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?")
+    qualname = qualname.rpartition("<locals>.")[2]  # a class defined inside a function
+    if module in ("builtins", "__main__"):
+        return qualname
+    parts = module.split(".")
+    if "." not in qualname:
+        # The shortest public path that exports the class: pandas.core.frame -> pandas.
+        for end in range(1, len(parts)):
+            mod = sys.modules.get(".".join(parts[:end]))
+            if mod is not None and vars(mod).get(qualname) is tp:
+                return f"{'.'.join(parts[:end])}.{qualname}"
+    return f"{module}.{qualname}"
+
+
+def _from_module(tp: type, module: str, name: str) -> bool:
+    return any(
+        klass.__name__ == name and getattr(klass, "__module__", "").startswith(module)
+        for klass in tp.__mro__
+    )
+
+
+def _type_info(tp: type) -> _TypeInfo:
+    info = _TYPE_INFO.get(tp)
+    if info is not None:
+        return info
+    has_shape = _class_has(tp, "shape")
+    if tp in (bool, int, float, complex, str, bytes, type(None)):
+        kind = _SCALAR
+    elif issubclass(tp, _SIZED_TYPES):
+        kind = _SIZED
+    elif issubclass(tp, _OPAQUE_TYPES):
+        kind = _OPAQUE
+    elif has_shape:
+        kind = _SHAPED
+    elif getattr(tp, "__dictoffset__", 0):
+        kind = _OBJECT
+    else:
+        kind = _OPAQUE
+    info = _TypeInfo(
+        name=_qualified_name(tp),
+        kind=kind,
+        has_shape=has_shape,
+        has_dtype=_class_has(tp, "dtype"),
+        numpy_scalar=_from_module(tp, "numpy", "generic"),
+        numpy_array=_from_module(tp, "numpy", "ndarray"),
+        pandas_frame=_from_module(tp, "pandas", "DataFrame"),
+    )
+    if len(_TYPE_INFO) >= _MAX_CACHED_TYPES:  # classes redefined in every cell run
+        _TYPE_INFO.clear()
+    _TYPE_INFO[tp] = info
+    return info
+
+
+def _fingerprint(value: object) -> tuple:
+    """A cheap summary that changes when an object is mutated in the common ways.
+
+    Immutable scalars by value; builtin containers by length; arrays and frames by shape;
+    other instances by the number of their attributes (``model.fit`` adds ``coef_``).
+    Never hashes or copies contents.
+    """
+    tp = type(value)
+    try:
+        kind = _type_info(tp).kind
+        if kind == _SCALAR:
+            if tp in (str, bytes) and len(value) > 1024:  # type: ignore[arg-type]
+                return (tp, len(value))  # type: ignore[arg-type]
+            return (tp, value)
+        if kind == _SIZED:
+            return (tp, len(value))  # type: ignore[arg-type]
+        if kind == _SHAPED:
+            return (tp, value.shape)  # type: ignore[attr-defined]
+        if kind == _OBJECT:
+            return (tp, len(value.__dict__))
+    except Exception:  # noqa: BLE001 - a broken __len__/shape: fall back to the type alone
+        return (tp,)
+    return (tp,)
+
+
+# --------------------------------------------------------------------------------------------
+# describe()
+# --------------------------------------------------------------------------------------------
+
+
+class _BoundedRepr(reprlib.Repr):
+    """reprlib with small limits that never sorts or walks a whole container."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxtuple = self.maxlist = self.maxarray = self.maxdeque = 12
+        self.maxdict = 8
+        self.maxset = self.maxfrozenset = 12
+        self.maxstring = MAX_REPR
+        self.maxlong = 60
+        self.maxother = MAX_REPR
+
+    def _items(self, x: Collection, level: int, limit: int, left: str, right: str) -> str:
+        if len(x) == 0:
+            return left + right
+        if level <= 0:
+            return f"{left}...{right}"
+        parts = [self.repr1(item, level - 1) for item in itertools.islice(x, limit)]
+        if len(x) > limit:
+            parts.append("...")
+        return left + ", ".join(parts) + right
+
+    def repr_dict(self, x: dict, level: int) -> str:
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        parts = [
+            f"{self.repr1(key, level - 1)}: {self.repr1(val, level - 1)}"
+            for key, val in itertools.islice(dict.items(x), self.maxdict)
+        ]
+        if len(x) > self.maxdict:
+            parts.append("...")
+        return "{" + ", ".join(parts) + "}"
+
+    def repr_set(self, x: set, level: int) -> str:
+        return self._items(x, level, self.maxset, "{", "}") if x else "set()"
+
+    def repr_frozenset(self, x: frozenset, level: int) -> str:
+        inner = self._items(x, level, self.maxfrozenset, "{", "}") if x else ""
+        return f"frozenset({inner})"
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 512:  # str() of a huge int is quadratic (and capped by Python)
+            return f"<int of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+    def repr_instance(self, x: object, level: int) -> str:
+        # Subclasses of builtin containers (Counter, OrderedDict, defaultdict, user lists)
+        # would repr every element; show them like their base, bounded.
+        if isinstance(x, _BIG_CONTAINERS) and len(x) > 12:
+            name = type(x).__name__
+            if isinstance(x, dict):
+                return f"{name}({self.repr_dict(x, level)})"
+            if isinstance(x, (set, frozenset)):
+                return f"{name}({self._items(x, level, self.maxset, '{', '}')})"
+            return f"{name}({self._items(x, level, self.maxlist, '[', ']')})"
+        try:
+            text = repr(x)
+        except Exception:  # user __repr__ may raise anything
+            if level >= self.maxlevel:
+                raise  # the variable itself: describe() says "<unrepresentable TYPE>"
+            return f"<unrepresentable {type(x).__name__}>"
+        return text if len(text) <= self.maxother else text[: self.maxother - 3] + "..."
+
+
+_REPR = _BoundedRepr()
+
+
+def _bounded_repr(value: object, info: _TypeInfo) -> str:
+    try:
+        if info.numpy_array:
+            np = sys.modules.get("numpy")
+            if np is not None:
+                # Summarize from 50 elements on, whatever the user's print options say.
+                with np.printoptions(threshold=50, edgeitems=3, linewidth=MAX_REPR):
+                    text = repr(value)
+            else:  # pragma: no cover - an ndarray without numpy loaded cannot happen
+                text = repr(value)
+        elif info.pandas_frame:
+            # pandas renders a whole table (milliseconds) to show one line of it: summarize.
+            columns = value.columns  # type: ignore[attr-defined]
+            rows, ncols = value.shape  # type: ignore[attr-defined]
+            text = f"{type(value).__name__} with {rows} rows x {ncols} columns: " + _REPR._items(
+                columns, 1, 12, "[", "]"
+            )
+        else:
+            text = _REPR.repr(value)
+        if not isinstance(text, str):
+            raise TypeError("repr did not return a str")
+    except Exception:  # noqa: BLE001 - user __repr__ may raise anything
+        return f"<unrepresentable {info.name}>"
+    if len(text) > MAX_REPR:
+        text = text[: MAX_REPR - 3] + "..."
+    return text
+
+
+def _plain_scalar(value: object, info: _TypeInfo | None = None) -> object:
+    """``value`` as a JSON-ready int/float/bool/str if it is a small scalar, else ``_MISSING``."""
+    tp = type(value)
+    if tp not in _SCALAR_TYPES:
+        info = info or _type_info(tp)
+        if not info.numpy_scalar:
+            return _MISSING
+        try:
+            value = value.item()  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - duck-typed
+            return _MISSING
+        tp = type(value)
+        if tp not in _SCALAR_TYPES:  # datetime64, complex, void...
+            return _MISSING
+    if tp is int and not _INT64[0] <= value <= _INT64[1]:  # type: ignore[operator]
+        return _MISSING
+    if tp is str and len(value) > MAX_STR_VALUE:  # type: ignore[arg-type]
+        return _MISSING
+    return value
+
+
+def _shape(value: object, info: _TypeInfo) -> str | None:
+    if not info.has_shape:
+        return None
+    try:
+        shape = value.shape  # type: ignore[attr-defined]
+        if isinstance(shape, tuple) and all(
+            isinstance(dim, int) and not isinstance(dim, bool) for dim in shape
+        ):
+            return str(tuple(shape))
+    except Exception:  # noqa: BLE001 - duck-typed: a property may raise anything
+        return None
+    return None
+
+
+def _dtype(value: object, info: _TypeInfo) -> str | None:
+    if not info.has_dtype:
+        return None
+    try:
+        dtype = value.dtype  # type: ignore[attr-defined]
+        return None if dtype is None else str(dtype)[:100]
+    except Exception:  # noqa: BLE001 - duck-typed: a property may raise anything
+        return None
+
+
+def _length(value: object) -> int | None:
+    if not isinstance(value, _SIZED_TYPES):
+        return None
+    try:
+        return len(value)
+    except Exception:  # noqa: BLE001 - e.g. range(10**30), or a subclass's __len__
+        return None
+
+
+def describe(name: str, value: object, change: str) -> VariableChange:
+    """Summarize one variable cheaply for the cell's variables list.
+
+    Parameters
+    ----------
+    name, value
+        The variable.
+    change
+        ``"added"``, ``"changed"`` or ``"deleted"``; copied into the record.
+
+    Returns
+    -------
+    VariableChange
+        Type name (``"numpy.ndarray"``), shape (``"(100, 3)"``), dtype, length (builtin
+        containers only), a repr of at most 200 characters built without walking big
+        containers, and ``value`` for small scalars. A secret-looking name gets the repr
+        ``"<redacted>"`` and no value or length. Never raises.
+    """
+    try:
+        tp = type(value)
+        info = _type_info(tp)
+        secret = is_secret(name)
+        scalar = _MISSING if secret else _plain_scalar(value, info)
+        return {
+            "name": str(name),
+            "change": change,  # type: ignore[typeddict-item]
+            "type": info.name,
+            "shape": _shape(value, info),
+            "dtype": _dtype(value, info),
+            "length": None if secret else _length(value),
+            "repr": "<redacted>" if secret else _bounded_repr(value, info),
+            "value": None if scalar is _MISSING else scalar,  # type: ignore[typeddict-item]
+        }
+    except Exception:  # noqa: BLE001 - a hostile object; the record must still be well-formed
+        return _record(str(name), change, "?", "<unrepresentable>")
+
+
+def _record(name: str, change: str, type_name: str, text: str) -> VariableChange:
+    return {
+        "name": name,
+        "change": change,  # type: ignore[typeddict-item]
+        "type": type_name,
+        "shape": None,
+        "dtype": None,
+        "length": None,
+        "repr": text,
+        "value": None,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Scanning a cell's source for the names it mentions and mutates
+# --------------------------------------------------------------------------------------------
+
+
+class _Scan(NamedTuple):
+    mentioned: tuple[str, ...]  # sorted, for a deterministic cap
+    touched: frozenset[str]  # mutated in place by the source's syntax
+
+
+_EMPTY_SCAN = _Scan((), frozenset())
+_SCAN_CACHE: collections.OrderedDict[str, _Scan] = collections.OrderedDict()
+_SCAN_CACHE_SIZE = 256
+
+#: Methods that mutate their object in place (lists, dicts, sets, arrays, estimators, models).
+# fmt: off
+_MUTATORS = frozenset({
+    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update", "add",
+    "discard", "setdefault", "popitem", "appendleft", "extendleft", "popleft", "rotate",
+    "fill", "resize", "itemset", "put", "partition", "setflags", "byteswap",
+    "fit", "partial_fit", "fit_transform", "fit_predict", "train", "eval", "load_state_dict",
+    "set_params",
+})
+# fmt: on
+#: Functions that mutate their first argument in place (random.shuffle, np.copyto...).
+_ARG_MUTATORS = frozenset({"shuffle", "copyto", "fill_diagonal", "putmask", "place"})
+
+_IDENT_RE = re.compile(r"[^\W\d]\w*")
+_AUGASSIGN_RE = re.compile(
+    r"^[ \t]*([^\W\d]\w*)\s*(?:[.\[][^=\n]*)?(?:\*\*|//|<<|>>|[-+*/%@&|^])=", re.MULTILINE
+)
+_MAGIC_LINE_RE = re.compile(r"^([ \t]*)(?:[%!].*|[^#\n]*\?)$")
+_LINE_MAGIC_RE = re.compile(r"^[ \t]*%[\w.]+[ \t]+(.*)$")  # "%time x = f()" -> "x = f()"
+_MAGIC_ASSIGN_RE = re.compile(r"^([ \t]*[^\W\d][\w., \t]*?)=[ \t]*[%!].*$")
+
+
+def _root_name(node: ast.AST) -> str | None:
+    """``df`` for ``df``, ``df.loc[0]``, ``model.layer.weight``; None through calls."""
+    while True:
+        kind = type(node)
+        if kind is ast.Name:
+            return node.id  # type: ignore[attr-defined]
+        if kind is ast.Attribute or kind is ast.Subscript:
+            node = node.value  # type: ignore[attr-defined]
+        else:
+            return None
+
+
+def _without_magics(source: str) -> str:
+    """The source as Python: a cell magic's first line dropped, ``%time x = f()`` turned into
+    ``x = f()``, other magics, shell escapes and ``obj?`` help lines into ``pass``."""
+    body = source.lstrip()
+    if body.startswith("%%"):  # a cell magic: its body may be Python (%%time) or not (%%bash)
+        source = body.partition("\n")[2]
+    lines = []
+    for line in source.splitlines():
+        assign = _MAGIC_ASSIGN_RE.match(line)  # files = !ls   /   t = %timeit -o f()
+        if assign:
+            lines.append(assign.group(1) + "= None")
+            continue
+        magic = _MAGIC_LINE_RE.match(line)
+        if not magic:
+            lines.append(line)
+            continue
+        indent, rest = magic.group(1), _LINE_MAGIC_RE.match(line)
+        code = rest.group(1) if rest else ""
+        try:
+            ast.parse(code)
+        except (SyntaxError, ValueError):
+            code = ""
+        lines.append(indent + (code or "pass"))
+    return "\n".join(lines)
+
+
+def _parse(source: str) -> ast.AST | None:
+    if "\\" in source:  # an invalid escape ("\d") would warn into the user's output again
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _parse_python(source)
+    return _parse_python(source)
+
+
+def _parse_python(source: str) -> ast.AST | None:
+    for text in (source, _without_magics(source)):
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+            continue
+    return None
+
+
+def _scan_tree(tree: ast.AST) -> _Scan:
+    mentioned: set[str] = set()
+    touched: set[str] = set()
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            mentioned.add(node.id)  # type: ignore[attr-defined]
+            continue
+        root = None
+        if kind is ast.AugAssign:
+            root = _root_name(node.target)  # type: ignore[attr-defined]
+        elif kind is ast.Subscript or kind is ast.Attribute:
+            if type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
+                root = _root_name(node.value)  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            attr = func.attr if type(func) is ast.Attribute else None
+            if attr is not None and (
+                attr in _MUTATORS
+                or (attr.endswith("_") and not attr.startswith("_"))  # torch: x.add_(1)
+                or any(kw.arg == "inplace" for kw in node.keywords)  # type: ignore[attr-defined]
+            ):
+                root = _root_name(func.value)
+            called = attr if attr is not None else getattr(func, "id", None)
+            if called in _ARG_MUTATORS and node.args:  # type: ignore[attr-defined]
+                root = _root_name(node.args[0]) or root  # type: ignore[attr-defined]
+        if root is not None:
+            touched.add(root)
+    return _Scan(tuple(sorted(mentioned)), frozenset(touched))
+
+
+def _scan_text(source: str) -> _Scan:
+    """Fallback for what ``ast`` cannot parse (cell magics): every identifier-like word."""
+    mentioned = set(_IDENT_RE.findall(source))
+    touched = frozenset(_AUGASSIGN_RE.findall(source))
+    return _Scan(tuple(sorted(mentioned)), touched)
+
+
+def _scan(source: str) -> _Scan:
+    """The names a cell's source mentions and mutates; cached per source string."""
+    cached = _SCAN_CACHE.get(source)
+    if cached is not None:
+        _SCAN_CACHE.move_to_end(source)
+        return cached
+    text = source[:MAX_SOURCE]
+    tree = _parse(text)
+    scan = _scan_tree(tree) if tree is not None else _scan_text(text)
+    if len(source) <= MAX_SOURCE:  # re-runs of the same cell are the common case
+        _SCAN_CACHE[source] = scan
+        if len(_SCAN_CACHE) > _SCAN_CACHE_SIZE:
+            _SCAN_CACHE.popitem(last=False)
+    return scan
+
+
+def _differing(old: array, new: array) -> list[int]:
+    """Indices where two equally long arrays differ, halving so equal runs compare in C."""
+    if old == new:
+        return []
+    found: list[int] = []
+    stack = [(0, len(old))]
+    while stack:
+        lo, hi = stack.pop()
+        if hi - lo <= 8:
+            found.extend(i for i in range(lo, hi) if old[i] != new[i])
+        elif old[lo:hi] != new[lo:hi]:
+            mid = (lo + hi) // 2
+            stack.append((mid, hi))
+            stack.append((lo, mid))
+    found.sort()
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# NamespaceWatcher
+# --------------------------------------------------------------------------------------------
+
+
+class _Snapshot(NamedTuple):
+    keys: list[str]  # every key, in order
+    names: list[str]  # the visible ones, in order
+    ids: array | None  # id() of each visible name's value; None above max_names
+
+
+class NamespaceWatcher:
+    """Finds the variables a cell added, changed or deleted, cheaply.
+
+    Call :meth:`before` when a cell starts (IPython's ``pre_run_cell``, with the cell's raw
+    source) and :meth:`after` when it ends (``post_run_cell``). No reference to any value is
+    held, so a cell's ``del big_array`` still frees the memory at once.
+
+    How changes are found, with C-level work linear in the number of names and Python-level
+    work bounded by the cell's source and the number of changes:
+
+    * added and deleted names by comparing key lists (a dict appends new keys, so the old
+      keys are normally a prefix of the new ones: one comparison of two lists);
+    * rebound names by comparing ``id()`` of every value while the namespace holds at most
+      ``max_names`` names; above that, only for the names the cell's source mentions;
+    * in-place changes (``lst.append(1)``, ``arr += 1``, ``df["c"] = 1``, ``model.fit(X)``)
+      for names the source mentions: by its syntax (augmented assignment, item or attribute
+      assignment, known mutating methods) and by a cheap fingerprint (length, shape, value
+      of an immutable scalar, number of attributes) taken before and compared after.
+
+    The ids and keys :meth:`after` reads are kept as the next cell's baseline: when the
+    namespace has as many names at the next :meth:`before`, that cell starts from them
+    instead of reading every value again, which halves the cost. So a rebinding made between
+    cells (by a widget callback, say) of a name the next cell does not mention is reported
+    with that next cell; names the cell mentions are always compared with a fresh snapshot.
+
+    Names starting with ``_``, names in ``hidden`` (a set or dict is kept by reference, so
+    later additions count) and IPython's ``In``, ``Out``, ``exit``, ``quit`` and
+    ``get_ipython`` are never reported. Rebinding a name to an equal immutable scalar
+    (re-running ``lr = 0.01``) is not a change.
+
+    Parameters
+    ----------
+    hidden
+        Names never to report (IPython's ``user_ns_hidden``).
+    max_changes
+        At most this many changes are described per cell: the first by name.
+    max_names
+        Above this many names, ids are compared only for the names the source mentions.
+    """
+
+    def __init__(
+        self, hidden: Collection[str] = (), max_changes: int = 50, max_names: int = 5000
+    ) -> None:
+        self._hidden: Collection[str] = (
+            hidden if isinstance(hidden, (Mapping, set, frozenset)) else frozenset(hidden)
+        )
+        self.max_changes = max_changes
+        self.max_names = max_names
+        self._armed = False
+        self._start: _Snapshot | None = None  # the namespace as the cell began
+        self._baseline: _Snapshot | None = None  # as the previous cell ended
+        self._baseline_of = 0  # id() of the namespace the baseline was read from
+        self._watched: dict[str, tuple[int, tuple]] = {}
+        self._touched: frozenset[str] = frozenset()
+
+    def _visible(self, name: object) -> bool:
+        return (
+            isinstance(name, str)
+            and not name.startswith("_")
+            and name not in IPYTHON_NAMES
+            and name not in self._hidden
+        )
+
+    def _snapshot(
+        self, ns: Mapping[str, object], previous: _Snapshot | None
+    ) -> tuple[_Snapshot, bool]:
+        """Keys, visible names and their ids; and whether ``previous.keys`` is a prefix."""
+        keys = list(ns)
+        appended = previous is not None and keys[: len(previous.keys)] == previous.keys
+        if appended:  # only the new keys need filtering
+            visible = self._visible
+            names = previous.names + [k for k in keys[len(previous.keys) :] if visible(k)]
+        else:
+            names = [k for k in keys if self._visible(k)]
+        ids = None
+        if len(names) <= self.max_names:
+            # Only the user's names: IPython's _i1, _i2... grow with every cell run.
+            ids = array("Q")
+            if len(names) == 1:
+                ids.append(id(ns[names[0]]))
+            elif names:
+                ids.fromlist(list(map(id, itemgetter(*names)(ns))))
+        return _Snapshot(keys, names, ids), appended
+
+    def before(self, ns: Mapping[str, object], source: str | None = None) -> None:
+        """Snapshot ``ns`` as a cell starts; ``source`` is the cell's code (magics allowed)."""
+        self._armed = False
+        try:
+            start, self._baseline = self._baseline, None
+            if start is None or self._baseline_of != id(ns) or len(ns) != len(start.keys):
+                start = self._snapshot(ns, start)[0]
+            scan = _scan(source) if source else _EMPTY_SCAN
+            watched: dict[str, tuple[int, tuple]] = {}
+            for name in scan.mentioned:
+                value = ns.get(name, _MISSING)
+                if value is _MISSING or not self._visible(name):
+                    continue
+                watched[name] = (id(value), _fingerprint(value))
+                if len(watched) >= MAX_WATCHED:
+                    break
+            self._start, self._watched, self._touched = start, watched, scan.touched
+            self._armed = True
+        except Exception:  # noqa: BLE001 - runs in the user's kernel around every cell
+            self._reset()
+
+    def after(self, ns: Mapping[str, object]) -> list[VariableChange]:
+        """The variables changed since :meth:`before`, sorted by name, at most ``max_changes``.
+
+        Returns ``[]`` without a matching :meth:`before`, and on any internal error.
+        """
+        if not self._armed or self._start is None:
+            return []
+        try:
+            changes = self._changes(ns, self._start)
+            names = sorted(name for name in changes if self._visible(name))
+            records = []
+            for name in names[: self.max_changes]:
+                kind = changes[name]
+                if kind == "deleted":
+                    known = self._watched.get(name)
+                    type_name = _type_info(known[1][0]).name if known else ""
+                    records.append(_record(name, kind, type_name, ""))
+                else:
+                    records.append(describe(name, ns.get(name), kind))
+            return records
+        except Exception:  # noqa: BLE001 - runs in the user's kernel around every cell
+            self._baseline = None
+            return []
+        finally:
+            self._reset()
+
+    def _changes(self, ns: Mapping[str, object], start: _Snapshot) -> dict[str, str]:
+        end, appended = self._snapshot(ns, start)
+        self._baseline, self._baseline_of = end, id(ns)
+        changes: dict[str, str] = {}
+        if appended:  # nothing deleted: new keys were appended, old names kept their places
+            for name in end.keys[len(start.keys) :]:
+                changes[name] = "added"
+            if start.ids is not None and end.ids is not None:
+                for index in _differing(start.ids, end.ids[: len(start.ids)]):
+                    changes[start.names[index]] = "changed"
+        else:  # keys were deleted (or the mapping is not ordered): compare as sets
+            old_keys, new_keys = set(start.keys), set(end.keys)
+            for name in new_keys - old_keys:
+                changes[name] = "added"
+            for name in old_keys - new_keys:
+                changes[name] = "deleted"
+            if start.ids is not None and end.ids is not None:
+                before = dict(zip(start.names, start.ids))
+                for name, ident in zip(end.names, end.ids):
+                    if before.get(name, ident) != ident:
+                        changes[name] = "changed"
+        touched = self._touched
+        for name, (ident, fingerprint) in self._watched.items():
+            value = ns.get(name, _MISSING)
+            if value is _MISSING:
+                changes[name] = "deleted"
+            elif id(value) != ident:
+                if fingerprint[0] in _SCALAR_TYPES and _fingerprint(value) == fingerprint:
+                    changes.pop(name, None)  # re-ran `lr = 0.01`: same value, new object
+                else:
+                    changes[name] = "changed"
+            elif _fingerprint(value) != fingerprint or (
+                # `arr += 1`, `df["c"] = 1`, `model.fit(X)`; but `np.sort(x)` leaves np alone
+                name in touched and _type_info(type(value)).kind in _MUTABLE_KINDS
+            ):
+                changes[name] = "changed"
+            else:  # same object, same fingerprint since this cell began
+                changes.pop(name, None)
+        return changes
+
+    def _reset(self) -> None:
+        self._armed = False
+        self._start, self._watched, self._touched = None, {}, frozenset()
+
+
+# --------------------------------------------------------------------------------------------
+# scalar_params()
+# --------------------------------------------------------------------------------------------
+
+
+def scalar_params(
+    ns: Mapping[str, object], hidden: Collection[str] = ()
+) -> dict[str, int | float | bool | str]:
+    """The user's scalar variables, as auto-captured params of a run.
+
+    Keeps ``int``, ``float``, ``bool`` and ``str`` of at most 200 characters (numpy scalars
+    converted with ``.item()``; ints beyond 64 bits dropped). Skips names starting with
+    ``_``, names in ``hidden``, IPython's ``In``/``Out``/``exit``/``quit``/``get_ipython`` and
+    secret-looking names (:func:`is_secret`). Modules, callables and classes are never
+    scalars, so they never appear.
+    """
+    params: dict[str, int | float | bool | str] = {}
+    try:
+        for name, value in list(ns.items()):
+            if (
+                not isinstance(name, str)
+                or name.startswith("_")
+                or name in IPYTHON_NAMES
+                or name in hidden
+                or is_secret(name)
+            ):
+                continue
+            scalar = _plain_scalar(value)
+            if scalar is not _MISSING:
+                params[name] = scalar  # type: ignore[assignment]
+    except Exception:  # noqa: BLE001 - e.g. the namespace changed size while read
+        return params
+    return params
+
+
+# --------------------------------------------------------------------------------------------
+# environment()
+# --------------------------------------------------------------------------------------------
+
+MAX_DIFF_BYTES = 1024 * 1024
+GIT_TIMEOUT = 5.0
+GPU_TIMEOUT = 2.0
+_CREDENTIALS_RE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@]*)@")
+
+
+def _run(args: list[str], cwd: str, timeout: float, limit: int = 64 * 1024) -> str | None:
+    """stdout of a command, at most ``limit`` bytes (the rest is never read into memory);
+    None if it cannot run, fails or outlives ``timeout`` seconds."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        proc = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except (OSError, ValueError):
+        return None
+    stdout = proc.stdout
+    if stdout is None:  # pragma: no cover - stdout=PIPE always gives one
+        return None
+    timer = threading.Timer(max(timeout, 0.01), proc.kill)
+    timer.start()
+    try:
+        data = stdout.read(limit + 1)
+        truncated = len(data) > limit
+        if truncated:
+            proc.kill()
+        code = proc.wait()
+    except Exception:  # noqa: BLE001 - never raise from environment()
+        proc.kill()
+        return None
+    finally:
+        timer.cancel()
+        stdout.close()
+    if code != 0 and not truncated:
+        return None
+    return data[:limit].decode("utf-8", errors="replace")
+
+
+def _strip_credentials(url: str) -> str:
+    """A remote URL without its password (and, except for ssh, without its user name, which
+    on https is often a token): ``https://user:pw@host/x`` -> ``https://host/x``."""
+    match = _CREDENTIALS_RE.match(url)
+    if not match:
+        return url
+    scheme = match.group("scheme")
+    user = match.group("userinfo").partition(":")[0]
+    keep = f"{user}@" if scheme.lower().startswith(("ssh", "git+ssh")) and user else ""
+    return scheme + keep + url[match.end() :]
+
+
+def _git(cwd: str) -> dict[str, object] | None:
+    deadline = time.monotonic() + GIT_TIMEOUT
+
+    def git(*args: str, limit: int = 64 * 1024) -> str | None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        return _run(["git", *args], cwd, remaining, limit)
+
+    if shutil.which("git") is None or git("rev-parse", "--show-toplevel") is None:
+        return None
+    commit = (git("rev-parse", "--verify", "-q", "HEAD") or "").strip() or None
+    branch = (git("symbolic-ref", "--short", "-q", "HEAD") or "").strip() or None
+    remote = None
+    urls = dict(
+        line.split(" ", 1)
+        for line in (git("config", "--get-regexp", r"^remote\..*\.url$") or "").splitlines()
+        if " " in line
+    )
+    if urls:
+        url = urls.get("remote.origin.url") or next(iter(urls.values()))
+        remote = _strip_credentials(url.strip())
+    status = git("status", "--porcelain", "--untracked-files=no")
+    diff_args = ["diff", "--no-color", "--no-ext-diff"] + (["HEAD"] if commit else ["--cached"])
+    diff = git(*diff_args, limit=MAX_DIFF_BYTES)
+    return {
+        "commit": commit,
+        "branch": branch,
+        "remote": remote,
+        "dirty": bool(status and status.strip()) or bool(diff),
+        "diff": diff or "",
+    }
+
+
+def _memory_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _gpus(cwd: str) -> list[str]:
+    binary = shutil.which("nvidia-smi")
+    if binary is None:
+        return []
+    out = _run([binary, "--query-gpu=name", "--format=csv,noheader"], cwd, GPU_TIMEOUT)
+    return [line.strip() for line in (out or "").splitlines() if line.strip()]
+
+
+def _packages() -> dict[str, str]:
+    packages: dict[str, str] = {}
+    with contextlib.suppress(Exception):  # a broken sys.path entry: keep what was read
+        for dist in importlib.metadata.distributions():
+            try:
+                name, version = dist.metadata["Name"], dist.version
+            except Exception:  # noqa: BLE001, S112 - a broken dist-info folder: skip it
+                continue
+            if name and name not in packages:  # the first on sys.path is the one imported
+                packages[name] = version
+    return dict(sorted(packages.items(), key=lambda item: item[0].lower()))
+
+
+def _guarded(fn: object, default: object = None) -> object:
+    try:
+        return fn()  # type: ignore[operator]
+    except Exception:  # noqa: BLE001 - environment() never raises
+        return default
+
+
+def environment(cwd: str | os.PathLike[str] | None = None) -> dict[str, object]:
+    """Where a run happens: Python, machine, installed packages and git state.
+
+    Keys: ``python``, ``python_version``, ``executable``, ``platform``, ``host``, ``user``,
+    ``pid``, ``cwd``, ``cpu_count``, ``memory_bytes``, ``gpu`` (names from ``nvidia-smi``,
+    ``[]`` without it), ``packages`` (``{distribution: version}``) and ``git``:
+    ``{"commit", "branch", "remote", "dirty", "diff"}`` for the repository holding ``cwd``,
+    or None outside one or without git. The remote URL has credentials stripped; ``dirty``
+    means tracked files differ from HEAD; ``diff`` is ``git diff HEAD`` cut at 1 MB.
+    Each external command has a timeout (git 5 s in all, nvidia-smi 2 s). Never raises.
+    """
+    where = os.fspath(cwd) if cwd is not None else str(_guarded(os.getcwd, ""))
+    run_in = where if os.path.isdir(where) else None
+    return {
+        "python": sys.version.replace("\n", " "),
+        "python_version": platform.python_version(),
+        "executable": sys.executable,
+        "platform": _guarded(platform.platform, ""),
+        "host": _guarded(socket.gethostname, ""),
+        "user": _guarded(getpass.getuser),
+        "pid": os.getpid(),
+        "cwd": where,
+        "cpu_count": os.cpu_count(),
+        "memory_bytes": _memory_bytes(),
+        "gpu": _guarded(lambda: _gpus(run_in or "."), []),
+        "packages": _packages(),
+        "git": _guarded(lambda: _git(run_in)) if run_in else None,
+    }
