@@ -11,6 +11,7 @@ import sqlite_utils
 
 from nbtrack import config
 from nbtrack.model import (
+    RUN_STATUSES,
     CellExecution,
     MetricSeries,
     MetricSummary,
@@ -115,25 +116,53 @@ def list_run_numbers(
     tag: str | None = None,
     notebook: str | None = None,
     name: str | None = None,
+    search: str | None = None,
+    where: str | None = None,
+    sort: str = "number",
+    descending: bool = True,
 ) -> tuple[list[int], int]:
-    """Numbers of the matching runs, newest first, and the total count before paging."""
+    """Numbers of the matching runs in ``sort`` order, and the total count before paging.
+
+    ``sort`` is a run column (:data:`SORT_COLUMNS`), ``metrics.<key>`` (the summary value;
+    ``metrics.<key>.min`` / ``.max`` / ``.last``) or ``params.<key>``; runs without a value
+    come last either way, ties go newest first. ``search`` is a case-insensitive substring of
+    the name, id, notes, notebook or a tag; ``where`` is a filter expression. A bad ``status``,
+    ``sort`` or ``where`` raises ``ValueError``.
+    """
     status_expr, args = status_sql()
-    where = ["runs.deleted = 0"]
+    clauses = ["runs.deleted = 0"]
     params: dict[str, Any] = dict(args)
     if status:
-        where.append(f"({status_expr}) = :status")
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown status {status!r}; one of {', '.join(RUN_STATUSES)}")
+        clauses.append(f"({status_expr}) = :status")
         params["status"] = status
     if tag:
-        where.append("EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = :tag)")
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = :tag)"
+        )
         params["tag"] = tag
     if notebook:
-        where.append("runs.notebook = :notebook")
+        clauses.append("runs.notebook = :notebook")
         params["notebook"] = notebook
     if name:
-        where.append("runs.name = :name")
+        clauses.append("runs.name = :name")
         params["name"] = name
-    clause = " AND ".join(where)
+    if search:
+        clauses.append(_SEARCH_SQL)
+        params["search"] = search.lower()
+    if where and where.strip():
+        where_sql, where_params = _where_sql(where)
+        clashes = set(where_params) & set(params)
+        if clashes:  # pragma: no cover - a bug in the filter compiler, not user input
+            raise RuntimeError(f"filter parameters clash with {sorted(clashes)}")
+        clauses.append(f"({where_sql})")
+        params.update(where_params)
+    clause = " AND ".join(clauses)
     total = db.execute(f"SELECT COUNT(*) FROM runs WHERE {clause}", params).fetchone()[0]
+    order_expr, join, order_params = _sort_sql(db, sort, status_expr)
+    params.update(order_params)
+    direction = "DESC" if descending else "ASC"
     page = ""
     if limit is not None:
         page = " LIMIT :limit OFFSET :offset"
@@ -141,10 +170,94 @@ def list_run_numbers(
     numbers = [
         r[0]
         for r in db.execute(
-            f"SELECT runs.number FROM runs WHERE {clause} ORDER BY runs.number DESC{page}", params
+            f"SELECT runs.number FROM runs{join} WHERE {clause}"
+            f" ORDER BY ({order_expr}) IS NULL, {order_expr} {direction},"
+            f" runs.number {direction}{page}",
+            params,
         )
     ]
     return numbers, int(total)
+
+
+#: Run columns ``list_run_numbers`` sorts by, and their SQL (``{status}``: the read status).
+SORT_COLUMNS: dict[str, str] = {
+    "number": "runs.number",
+    "name": "runs.name",
+    "status": "({status})",
+    "notebook": "runs.notebook",
+    "started": "runs.started",
+    "ended": "runs.ended",
+    "duration": (
+        "(COALESCE(runs.ended, CASE WHEN ({status}) = 'running' THEN :sort_now"
+        " ELSE COALESCE(runs.heartbeat, runs.started) END) - runs.started)"
+    ),
+}
+
+_SUMMARY_SORT = {
+    "": "CASE WHEN sort_s.override IS NOT NULL THEN json_extract(sort_s.override, '$')"
+        " ELSE sort_s.last END",
+    "last": "sort_s.last",
+    "min": "sort_s.min",
+    "max": "sort_s.max",
+}
+
+_SEARCH_SQL = (
+    "(instr(lower(runs.name), :search) OR instr(lower(runs.id), :search)"
+    " OR instr(lower(runs.notes), :search) OR instr(lower(COALESCE(runs.notebook, '')), :search)"
+    " OR EXISTS (SELECT 1 FROM json_each(runs.tags)"
+    " WHERE instr(lower(json_each.value), :search)))"
+)
+
+
+def _sort_sql(
+    db: sqlite_utils.Database, sort: str, status_expr: str
+) -> tuple[str, str, dict[str, Any]]:
+    """``(expression, join, parameters)`` ordering runs by ``sort``; only whitelisted SQL."""
+    if not isinstance(sort, str) or not sort:
+        raise ValueError("sort must be a run column, metrics.<key> or params.<key>")
+    if sort in SORT_COLUMNS:
+        return SORT_COLUMNS[sort].format(status=status_expr), "", {"sort_now": time.time()}
+    kind, _, key = sort.partition(".")
+    if kind == "params" and key:
+        join = " LEFT JOIN params AS sort_p ON sort_p.run = runs.number AND sort_p.key = :sort_key"
+        return "sort_p.value", join, {"sort_key": key}
+    if kind == "metrics" and key:
+        base, _, agg = key.rpartition(".")
+        exact = db.execute("SELECT 1 FROM summary WHERE key = ? LIMIT 1", (key,)).fetchone()
+        if not base or agg not in _SUMMARY_SORT or exact:
+            base, agg = key, ""
+        join = (
+            " LEFT JOIN summary AS sort_s ON sort_s.run = runs.number AND sort_s.key = :sort_key"
+        )
+        return _SUMMARY_SORT[agg], join, {"sort_key": base}
+    raise ValueError(
+        f"cannot sort by {sort!r}: use one of {', '.join(SORT_COLUMNS)},"
+        " metrics.<key>[.min|.max|.last] or params.<key>"
+    )
+
+
+def _where_sql(where: str) -> tuple[str, dict[str, Any]]:
+    """``(SQL condition on runs, parameters)`` for a filter expression such as ``lr > 0.01``.
+
+    The single call site of the filter language: its compiler (``nbtrack.query``) replaces
+    this body. It must return whitelisted SQL with named parameters prefixed ``w_`` (so they
+    never clash with the other filters) and raise ``ValueError`` for a bad expression.
+    """
+    raise ValueError("filter expressions (where=) are not available yet")
+
+
+def workspace_keys(db: sqlite_utils.Database) -> tuple[list[str], list[str]]:
+    """The metric keys and the param keys used by the workspace's runs, each distinct, sorted."""
+    live = "SELECT number FROM runs WHERE deleted = 0"
+    metrics = [
+        r[0] for r in db.execute(f"SELECT DISTINCT key FROM summary WHERE run IN ({live})"
+                                 " ORDER BY key")
+    ]
+    params = [
+        r[0] for r in db.execute(f"SELECT DISTINCT key FROM params WHERE run IN ({live})"
+                                 " ORDER BY key")
+    ]
+    return metrics, params
 
 
 def params_of(db: sqlite_utils.Database, numbers: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -1,0 +1,196 @@
+"""REST handlers under ``<base_url>/nbtrack/api/``: parse arguments, call :mod:`.service`.
+
+Every verb is behind Jupyter's auth; work runs off the event loop in the default executor.
+Errors are JSON :class:`nbtrack.model.ErrorResponse` bodies: ``RunNotFound`` is 404, a bad
+argument (``ValueError``) is 400, missing auth 403; ``handle_error`` is the one place that
+maps them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from http.client import responses
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado.ioloop import IOLoop
+
+from nbtrack.model import ErrorResponse
+from nbtrack.server import service
+from nbtrack.store.queries import RunNotFound
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class BaseHandler(APIHandler):
+    """Shared plumbing: run work off the loop, read query arguments, map errors."""
+
+    async def answer(self, work: Callable[[], object], status: int = 200) -> None:
+        """Run ``work()`` in the executor and answer its result as JSON (or the error)."""
+        try:
+            result = await IOLoop.current().run_in_executor(None, work)
+        except (RunNotFound, ValueError) as exc:
+            self.handle_error(exc)
+            return
+        self.set_status(status)
+        if status == 204:
+            self.finish()
+        else:
+            self.finish(service.to_json(result))
+
+    def handle_error(self, exc: Exception) -> None:
+        """The one mapping of errors to HTTP: unknown run 404, bad argument 400."""
+        code = 404 if isinstance(exc, RunNotFound) else 400
+        self.set_status(code)
+        self.finish(service.to_json(ErrorResponse(error=str(exc), status=code)))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors tornado raises itself (403 without auth, 405, 500) in the same JSON shape."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = responses.get(status_code, "error")
+        if isinstance(exc, tornado.web.HTTPError) and exc.log_message:
+            message = exc.log_message
+        self.set_header("Content-Type", "application/json")
+        self.finish(service.to_json(ErrorResponse(error=message, status=status_code)))
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        value = self.get_query_argument(name, None)
+        return default if value is None or value == "" else value
+
+    def int_arg(self, name: str, default: int | None) -> int | None:
+        text = self.arg(name)
+        if text is None:
+            return default
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{name} must be an integer, not {text!r}") from None
+
+    def float_arg(self, name: str, default: float) -> float:
+        text = self.arg(name)
+        try:
+            return default if text is None else float(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {text!r}") from None
+
+    def bool_arg(self, name: str) -> bool:
+        text = (self.arg(name) or "0").lower()
+        if text not in _TRUE + _FALSE:
+            raise ValueError(f"{name} must be 1 or 0, not {text!r}")
+        return text in _TRUE
+
+    def list_arg(self, name: str) -> list[str]:
+        return [part.strip() for part in (self.arg(name) or "").split(",") if part.strip()]
+
+    def descending(self) -> bool:
+        order = self.arg("order", "desc")
+        if order not in ("asc", "desc"):
+            raise ValueError(f"order must be asc or desc, not {order!r}")
+        return order == "desc"
+
+
+class RunsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda: service.runs_page(
+            service.store_path(), limit=self.int_arg("limit", 50),  # type: ignore[arg-type]
+            offset=self.int_arg("offset", 0),  # type: ignore[arg-type]
+            sort=self.arg("sort", "started"), descending=self.descending(),  # type: ignore[arg-type]
+            status=self.arg("status"), tag=self.arg("tag"), notebook=self.arg("notebook"),
+            search=self.arg("q"), where=self.arg("where"),
+        ))
+
+
+class RunHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, ref: str) -> None:
+        await self.answer(lambda: service.run_detail(service.store_path(), ref))
+
+    @tornado.web.authenticated
+    async def patch(self, ref: str) -> None:
+        await self.answer(lambda: service.update_run(
+            service.store_path(), ref, json.loads(self.request.body or b"{}")
+        ))
+
+    @tornado.web.authenticated
+    async def delete(self, ref: str) -> None:
+        await self.answer(lambda: service.delete_run(service.store_path(), ref), status=204)
+
+
+class MetricsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, ref: str) -> None:
+        await self.answer(lambda: service.run_metrics(
+            service.store_path(), ref, keys=self.list_arg("keys"),
+            max_points=self.int_arg("max_points", 1000),  # type: ignore[arg-type]
+            after_step=self.int_arg("after_step", None),
+        ))
+
+
+class DiffHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda: service.run_diff(
+            service.store_path(),
+            self.list_arg("runs") or [r for r in (self.arg("a"), self.arg("b")) if r],
+            changed_only=self.bool_arg("changed_only"),
+        ))
+
+
+class ChartsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda: service.chart(
+            service.store_path(), self.arg("kind", "curves"),  # type: ignore[arg-type]
+            runs=self.list_arg("runs"), keys=self.list_arg("key"), param=self.arg("param"),
+            params=self.list_arg("params"), log_scale=self.bool_arg("log"),
+            smoothing=self.float_arg("smoothing", 0.0),
+            max_points=self.int_arg("max_points", 1000),  # type: ignore[arg-type]
+        ))
+
+
+class KeysHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda: service.workspace_keys(service.store_path()))
+
+
+class StatusHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda: service.status(service.store_path()))
+
+
+#: ``(path under nbtrack/api/, handler)``; ``report`` joins when its module is present.
+ROUTES: list[tuple[str, type[APIHandler]]] = [
+    ("runs", RunsHandler),
+    ("runs/([^/]+)", RunHandler),
+    ("runs/([^/]+)/metrics", MetricsHandler),
+    ("diff", DiffHandler),
+    ("charts", ChartsHandler),
+    ("keys", KeysHandler),
+    ("status", StatusHandler),
+]
+
+
+def routes() -> list[tuple[str, type[APIHandler]]]:
+    """The route table, with ``POST report`` when ``nbtrack.server.report_handler`` exists."""
+    try:
+        from nbtrack.server.report_handler import ReportHandler
+    except ModuleNotFoundError as exc:
+        if exc.name != "nbtrack.server.report_handler":
+            raise
+        return list(ROUTES)
+    return [*ROUTES, ("report", ReportHandler)]
+
+
+def setup_handlers(web_app: tornado.web.Application) -> list[str]:
+    """Register every route under ``<base_url>/nbtrack/api/``; return their URL patterns."""
+    base = url_path_join(web_app.settings.get("base_url", "/"), "nbtrack", "api")
+    handlers = [(url_path_join(base, path), handler) for path, handler in routes()]
+    web_app.add_handlers(".*$", handlers)
+    return [pattern for pattern, _ in handlers]

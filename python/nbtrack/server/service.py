@@ -1,0 +1,304 @@
+"""What the REST API answers, as plain functions of the store's path (no tornado here).
+
+Each function opens the store itself (read-only for reads, in one snapshot) and returns one of
+the wire shapes of :mod:`nbtrack.model`, so the handlers only parse arguments and write JSON.
+A workspace that has recorded nothing yet reads as an empty store. ``RunNotFound`` and
+``ValueError`` are the errors a caller can cause; the handlers map them to 404 and 400.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+import nbtrack
+from nbtrack import config
+from nbtrack.model import (
+    ChartResponse,
+    KeysResponse,
+    MetricsResponse,
+    RunDetail,
+    RunDiffRecord,
+    RunRecord,
+    RunsPage,
+    StatusInfo,
+)
+from nbtrack.store import diff, downsample, queries, schema, writes
+from nbtrack.store.queries import RunNotFound
+
+#: The most runs one page of ``GET runs`` (or one chart) holds.
+MAX_LIMIT = 1000
+#: The most points one series may be asked for.
+MAX_POINTS = 100_000
+CHART_KINDS = ("curves", "scatter", "parallel")
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[sqlite_utils.Database]:
+    """A read-only connection to the store at ``path`` holding one snapshot of it.
+
+    A missing store reads as an empty one (an in-memory database with the schema).
+    """
+    if not path.exists():
+        db = sqlite_utils.Database(memory=True, execute_plugins=False)
+        schema.MIGRATIONS.apply(db)
+    else:
+        db = schema.connect(path, readonly=True)
+        db.execute("BEGIN")  # every query of this request sees the same snapshot
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def runs_page(
+    path: Path,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    sort: str = "started",
+    descending: bool = True,
+    status: str | None = None,
+    tag: str | None = None,
+    notebook: str | None = None,
+    search: str | None = None,
+    where: str | None = None,
+) -> RunsPage:
+    """One page of the runs that match the filters, in ``sort`` order."""
+    if not 0 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
+    if offset < 0:
+        raise ValueError("offset must be 0 or more")
+    with reading(path) as db:
+        numbers, total = queries.list_run_numbers(
+            db, limit=limit, offset=offset, sort=sort, descending=descending, status=status,
+            tag=tag, notebook=notebook, search=search, where=where,
+        )
+        records = queries.run_records(db, numbers)
+    return RunsPage(runs=records, total=total, limit=limit, offset=offset)
+
+
+def run_detail(path: Path, ref: str) -> RunDetail:
+    """Everything known about one run: record, metric summaries, environment, cells."""
+    with reading(path) as db:
+        number = queries.resolve_run(db, ref)
+        record = queries.run_records(db, [number])[0]
+        return RunDetail(
+            **record,
+            metrics=queries.summaries_of(db, [number])[number],
+            env=queries.environment_of(db, number),
+            cells=queries.cell_executions(db, number),
+        )
+
+
+def run_metrics(
+    path: Path,
+    ref: str,
+    *,
+    keys: Sequence[str] | None = None,
+    max_points: int = 1000,
+    after_step: int | None = None,
+) -> MetricsResponse:
+    """The run's metric series (``keys``, default all), each reduced to ``max_points``."""
+    _check_max_points(max_points)
+    with reading(path) as db:
+        number = queries.resolve_run(db, ref)
+        run_id = _run_id(db, number)
+        series = downsample.read_series(
+            db, number, run_id, keys or None, max_points=max_points, after_step=after_step
+        )
+    return MetricsResponse(run_id=run_id, series=series)
+
+
+def run_diff(path: Path, refs: Sequence[str], *, changed_only: bool = False) -> RunDiffRecord:
+    """Compare two or more runs; ``changed_only`` keeps only the params and env that differ."""
+    if len(refs) < 2:
+        raise ValueError("diff needs at least two runs: runs=a,b")
+    with reading(path) as db:
+        record = diff.diff_runs(db, [queries.resolve_run(db, ref) for ref in refs])
+    if changed_only:
+        record["params"] = [d for d in record["params"] if not d["equal"]]
+        record["env"] = [d for d in record["env"] if not d["equal"]]
+    return record
+
+
+def chart(
+    path: Path,
+    kind: str,
+    *,
+    runs: Sequence[str] = (),
+    keys: Sequence[str] = (),
+    param: str | None = None,
+    params: Sequence[str] = (),
+    log_scale: bool = False,
+    smoothing: float = 0.0,
+    max_points: int = 1000,
+) -> ChartResponse:
+    """A Vega-Lite spec from :mod:`nbtrack.charts`.
+
+    ``curves``: the ``keys`` of ``runs`` over steps; ``scatter``: ``param`` against the summary
+    of ``keys[0]``, one point per run; ``parallel``: ``params`` and ``keys[0]``, one line per
+    run. Scatter and parallel use ``runs``, or the newest runs when none are given.
+    """
+    if kind not in CHART_KINDS:
+        raise ValueError(f"unknown chart kind {kind!r}; one of {', '.join(CHART_KINDS)}")
+    if not keys:
+        raise ValueError("a chart needs a metric: key=<metric>")
+    _check_max_points(max_points)
+    from nbtrack import charts  # altair loads on the first chart, not with the server
+
+    with reading(path) as db:
+        numbers = [queries.resolve_run(db, ref) for ref in runs]
+        if kind == "curves":
+            if not numbers:
+                raise ValueError("curves need runs: runs=a,b")
+            records = queries.run_records(db, numbers)
+            series = [
+                s
+                for r in records
+                for s in downsample.read_series(db, r["number"], r["id"], keys,
+                                                max_points=max_points)
+            ]
+            labels = {r["id"]: f"#{r['number']} {r['name']}" for r in records}
+            built = charts.curves(series, labels, log_scale=log_scale, smoothing=smoothing)
+        else:
+            if not numbers:
+                numbers, _ = queries.list_run_numbers(db, limit=MAX_LIMIT)
+            records = queries.run_records(db, numbers)
+            if kind == "scatter":
+                if not param:
+                    raise ValueError("a scatter chart needs a param: param=<name>")
+                built = charts.scatter(records, param, keys[0])
+            else:
+                if not params:
+                    raise ValueError("a parallel chart needs params: params=a,b")
+                built = charts.parallel(records, list(params), keys[0])
+    return ChartResponse(kind=kind, spec=charts.to_spec(built))
+
+
+def workspace_keys(path: Path) -> KeysResponse:
+    """The metric and param names used across the workspace."""
+    with reading(path) as db:
+        metrics, params = queries.workspace_keys(db)
+    return KeysResponse(metrics=metrics, params=params)
+
+
+def status(path: Path) -> StatusInfo:
+    """Version, schema version, the store's path and a token that changes on every write.
+
+    The token covers the database and WAL files (size and modification time) and the number
+    of runs that read as running, so a run whose heartbeat went stale (crashed) changes it too.
+    """
+    parts: list[Any] = []
+    for file in (path, path.with_name(path.name + "-wal")):
+        try:
+            stat = file.stat()
+        except FileNotFoundError:
+            parts.append(None)
+        else:
+            parts.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    version = 0
+    if path.exists():
+        with reading(path) as db:
+            version = schema.schema_version(db)
+            status_expr, args = queries.status_sql()
+            parts.append(db.execute(
+                f"SELECT COUNT(*) FROM runs WHERE deleted = 0 AND ({status_expr}) = 'running'",
+                args,
+            ).fetchone()[0])
+    token = hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
+    return StatusInfo(
+        version=nbtrack.__version__, schema_version=version, store=str(path),
+        change_token=token,
+    )
+
+
+def update_run(path: Path, ref: str, body: object) -> RunRecord:
+    """Rename, retag or annotate a run from a JSON body ``{"name"?, "tags"?, "notes"?}``."""
+    fields = parse_run_update(body)
+    with _writing(path) as db:
+        number = queries.resolve_run(db, ref)
+        if fields:
+            with db.atomic():
+                writes.update_run(db, number, fields)
+        return queries.run_records(db, [number])[0]
+
+
+def delete_run(path: Path, ref: str) -> None:
+    """Hide a run from every list (it stays in the store, marked deleted)."""
+    with _writing(path) as db:
+        number = queries.resolve_run(db, ref)
+        with db.atomic():
+            writes.update_run(db, number, {"deleted": 1})
+
+
+def parse_run_update(body: object) -> dict[str, Any]:
+    """The columns a PATCH body changes; ``ValueError`` for anything else."""
+    if not isinstance(body, Mapping):
+        raise ValueError('the body must be a JSON object such as {"name": "baseline"}')
+    unknown = set(body) - {"name", "tags", "notes"}
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))}: only name, tags, notes")
+    fields: dict[str, Any] = {}
+    if "name" in body:
+        name = body["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("name must be a non-empty string")
+        fields["name"] = name
+    if "tags" in body:
+        tags = body["tags"]
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+            raise ValueError("tags must be a list of non-empty strings")
+        fields["tags"] = list(dict.fromkeys(tags))
+    if "notes" in body:
+        if not isinstance(body["notes"], str):
+            raise ValueError("notes must be a string")
+        fields["notes"] = body["notes"]
+    return fields
+
+
+def to_json(data: object) -> str:
+    """JSON text of ``data``; NaN and infinities (not JSON) become ``null``."""
+    return json.dumps(_finite(data), allow_nan=False, separators=(",", ":"))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[sqlite_utils.Database]:
+    if not path.exists():
+        raise RunNotFound("no run recorded in this workspace yet")
+    db = schema.connect(path)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def _run_id(db: sqlite_utils.Database, number: int) -> str:
+    return str(db.execute("SELECT id FROM runs WHERE number = ?", (number,)).fetchone()[0])
+
+
+def _check_max_points(max_points: int) -> None:
+    if not 2 <= max_points <= MAX_POINTS:
+        raise ValueError(f"max_points must be between 2 and {MAX_POINTS}")
+
+
+def store_path() -> Path:
+    """The store the server reads, found at call time as the kernels find theirs."""
+    return config.db_path()
