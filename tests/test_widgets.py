@@ -50,7 +50,7 @@ def test_live_chart_ends_with_every_point_and_the_finished_status(notebook_mode:
     assert chart.status == "finished"
     assert chart.points == 1000
     assert chart.step == 499
-    assert chart.keys == ["loss", "acc"]
+    assert chart.metric_keys == ["loss", "acc"]
     steps, values = _points(chart, "loss")
     assert steps == list(range(500))
     assert values[-1] == pytest.approx(1 / 500)

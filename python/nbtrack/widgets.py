@@ -322,7 +322,7 @@ class LiveChart(_Widget):
     status = t.Unicode("running").tag(sync=True)
     step = t.Int(None, allow_none=True).tag(sync=True)
     points = t.Int(0).tag(sync=True)
-    keys = t.List(t.Unicode()).tag(sync=True)
+    metric_keys = t.List(t.Unicode()).tag(sync=True)
     spec = t.Dict().tag(sync=True)
     data_name = t.Unicode(charts.LIVE_DATA).tag(sync=True)
     #: ``{key: {"step": float64 bytes, "value": float64 bytes}}`` (binary buffers).
@@ -433,7 +433,7 @@ class LiveChart(_Widget):
         with self.hold_sync():
             if keys != self._spec_keys:
                 self._spec_keys = keys
-                self.keys = list(keys)
+                self.metric_keys = list(keys)
                 self.spec = charts.live_curves(keys)
             self.series = series
             self.points = self._points
