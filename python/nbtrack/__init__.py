@@ -18,9 +18,12 @@ from nbtrack.api import (
     finish,
     get_run,
     init,
+    leaderboard,
     log,
     runs,
+    sql,
 )
+from nbtrack.query import FilterError
 from nbtrack.recorder import TrackingWarning
 from nbtrack.run import History, Run, RunFinishedError
 from nbtrack.store.queries import RunNotFound
@@ -43,6 +46,7 @@ def plot(runs: Any, keys: Any = None, **options: Any) -> Any:
 
 
 __all__ = [
+    "FilterError",
     "History",
     "NoActiveRunError",
     "Run",
@@ -56,10 +60,12 @@ __all__ = [
     "finish",
     "get_run",
     "init",
+    "leaderboard",
     "log",
     "plot",
     "runs",
     "show_runs",
+    "sql",
 ]
 
 

@@ -24,6 +24,9 @@ from nbtrack.store import queries, schema, writes
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
+    from nbtrack.query.leaderboard import Leaderboard
+    from nbtrack.query.sql import SqlResult
+
 
 class NoActiveRunError(RuntimeError):
     """``log()`` or ``finish()`` was called with no run started."""
@@ -304,6 +307,9 @@ class RunList(Sequence[Run]):
 
 def runs(
     *,
+    where: str | None = None,
+    sort: str | None = None,
+    descending: bool | None = None,
     status: str | None = None,
     tag: str | None = None,
     notebook: str | None = None,
@@ -312,18 +318,84 @@ def runs(
     offset: int = 0,
     workspace: str | os.PathLike[str] | None = None,
 ) -> RunList:
-    """The workspace's runs, newest first, optionally filtered.
+    """The workspace's runs, newest first unless ``sort`` says otherwise, optionally filtered.
+
+    Parameters
+    ----------
+    where : a filter such as ``'params.lr < 0.01 and metrics.loss < 0.5'`` (see the README's
+        filter language); a bad filter raises ``nbtrack.FilterError`` naming the column.
+    sort : ``number``, ``name``, ``status``, ``notebook``, ``started``, ``ended``, ``duration``,
+        ``metrics.<key>[.min|.max|.last]`` or ``params.<key>``; ascending, or descending with a
+        leading ``-`` (``"-metrics.val/acc"``) or ``descending=True``. Runs without a value
+        come last.
+    status, tag, notebook, name : exact matches, combined with ``where``.
+    limit, offset : one page of the result; ``RunList.total`` counts every match.
 
     Examples
     --------
-    >>> nbtrack.runs(tag="cnn", limit=10).to_pandas()  # doctest: +SKIP
+    >>> nbtrack.runs(where='tags has "cnn" and metrics.val/acc > 0.9',
+    ...              sort="-metrics.val/acc", limit=10).to_pandas()  # doctest: +SKIP
     """
+    order, desc = "number", True
+    if sort:
+        order, desc = (sort[1:], True) if sort.startswith("-") else (sort, False)
+    if descending is not None:
+        desc = descending
     with _Reader(workspace) as db:
         numbers, total = queries.list_run_numbers(
-            db, limit=limit, offset=offset, status=status, tag=tag, notebook=notebook, name=name
+            db, limit=limit, offset=offset, status=status, tag=tag, notebook=notebook,
+            name=name, where=where, sort=order, descending=desc,
         )
         records = queries.run_records(db, numbers)
     return RunList(_store_path(workspace), records, total)
+
+
+def leaderboard(
+    metric: str,
+    goal: str = "min",
+    *,
+    where: str | None = None,
+    n: int | None = 10,
+    workspace: str | os.PathLike[str] | None = None,
+) -> Leaderboard:
+    """The ``n`` runs with the best value of ``metric`` (lowest for ``goal="min"``, highest
+    for ``"max"``), with their params; ``.differing`` names the params that differ.
+
+    Examples
+    --------
+    >>> nbtrack.leaderboard("val/loss", where='tags has "cnn"', n=5)  # doctest: +SKIP
+    >>> nbtrack.leaderboard("val/acc", goal="max").to_pandas()  # doctest: +SKIP
+    """
+    from nbtrack.query.leaderboard import leaderboard as _leaderboard
+
+    with _Reader(workspace) as db:
+        return _leaderboard(db, metric, goal, where, n)
+
+
+def sql(
+    query: str,
+    params: Sequence[Any] | Mapping[str, Any] = (),
+    *,
+    workspace: str | os.PathLike[str] | None = None,
+) -> SqlResult:
+    """Run one read-only SQL statement over the store; the rows as a list of dicts.
+
+    The store is opened read-only (``mode=ro`` and ``PRAGMA query_only``), so a statement that
+    writes raises ``sqlite3.OperationalError``. The tables are documented in docs/schema.md.
+    The result has ``.columns`` and ``.to_pandas()``.
+
+    Examples
+    --------
+    >>> nbtrack.sql("select key, count(*) as runs from params group by key")  # doctest: +SKIP
+    >>> nbtrack.sql("select name from runs where started > ?", [1.7e9])  # doctest: +SKIP
+    """
+    from nbtrack.query.sql import run_sql
+
+    path = _store_path(workspace)
+    rec = _recorder.existing_recorder(path)
+    if rec is not None:
+        rec.flush()
+    return run_sql(path, query, params)
 
 
 def get_run(ref: int | str | Run, *, workspace: str | os.PathLike[str] | None = None) -> Run:

@@ -243,7 +243,9 @@ def _where_sql(where: str) -> tuple[str, dict[str, Any]]:
     this body. It must return whitelisted SQL with named parameters prefixed ``w_`` (so they
     never clash with the other filters) and raise ``ValueError`` for a bad expression.
     """
-    raise ValueError("filter expressions (where=) are not available yet")
+    from nbtrack.query import compile_filter  # the query package imports this module
+
+    return compile_filter(where)
 
 
 def workspace_keys(db: sqlite_utils.Database) -> tuple[list[str], list[str]]:

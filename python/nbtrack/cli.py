@@ -1,0 +1,599 @@
+"""The ``nbtrack`` command line: find, compare, export and clean up runs from a shell.
+
+A thin skin over the Python API and the store. Every command takes ``--workspace PATH`` (the
+folder holding ``.nbtrack/``; default: ``$NBTRACK_DIR``, else the nearest ``.nbtrack/`` above
+the working directory). Exit codes: 0 ok, 1 not found or nothing matched, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from nbtrack import config
+from nbtrack.model import RunRecord
+from nbtrack.query import FilterError
+from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, json_safe, write_rows
+from nbtrack.store import queries
+from nbtrack.store.queries import RunNotFound
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_WORKSPACE = "nbtrack.workspace"
+#: Runs read per query when streaming ``list --json/--csv`` and ``export``.
+_PAGE = 500
+
+
+# -- shared options and plumbing ------------------------------------------------------------
+
+def _set_workspace(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_WORKSPACE] = value.expanduser().resolve()
+
+
+def workspace_option(f: F) -> F:
+    """``--workspace PATH`` on the group and on every command (the command's wins)."""
+    return click.option(
+        "--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
+        expose_value=False, is_eager=True, callback=_set_workspace,
+        help="Workspace folder holding .nbtrack/ (default: $NBTRACK_DIR or the nearest"
+             " .nbtrack/ above the working directory).",
+    )(f)
+
+
+def _workspace() -> Path:
+    ctx = click.get_current_context()
+    ws = ctx.meta.get(_WORKSPACE)
+    return ws if ws is not None else config.workspace_dir()
+
+
+def _db_path() -> Path:
+    return config.db_path(_workspace())
+
+
+def _fail(message: str) -> None:
+    """Print ``message`` to stderr and exit 1 (not found / nothing matched)."""
+    click.echo(message, err=True)
+    raise SystemExit(1)
+
+
+def _errors(f: F) -> F:
+    """Map the errors users cause: unknown run -> exit 1, bad filter or argument -> exit 2."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except RunNotFound as exc:
+            _fail(f"error: {exc.args[0] if exc.args else exc}")
+        except FilterError as exc:
+            raise click.UsageError(f"bad --where filter:\n{exc}") from None
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _reading() -> Iterator[Any]:
+    """A read-only connection to the store (an empty store if nothing was recorded yet)."""
+    from nbtrack.server.service import reading
+
+    with reading(_db_path()) as db:
+        yield db
+
+
+def _split_refs(value: str | None) -> list[str]:
+    return [r.strip() for r in (value or "").split(",") if r.strip()]
+
+
+def _sort_args(sort: str | None) -> tuple[str, bool]:
+    if not sort:
+        return "number", True
+    return (sort[1:], True) if sort.startswith("-") else (sort, False)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def _selected_numbers(db: Any, where: str | None, refs: Sequence[str]) -> list[int]:
+    """Runs named by ``refs`` (in that order) or, without refs, all matching ``where``."""
+    if refs:
+        numbers = [queries.resolve_run(db, ref) for ref in refs]
+        if where:
+            keep, _ = queries.list_run_numbers(db, where=where)
+            numbers = [n for n in numbers if n in set(keep)]
+        return list(dict.fromkeys(numbers))
+    numbers, _ = queries.list_run_numbers(db, where=where, sort="number", descending=False)
+    return numbers
+
+
+# -- the group ------------------------------------------------------------------------------
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="nbtrack", message="nbtrack %(version)s")
+@workspace_option
+def main() -> None:
+    """nbtrack: find, compare, export and clean up the runs your notebooks recorded.
+
+    Filters (--where) use the filter language, e.g.
+    'params.lr < 0.01 and metrics.loss < 0.5', 'tags has "cnn" or name ~ "base*"',
+    'created > -7d'. See the README's "Command line" section.
+
+    Example:
+
+        nbtrack list --where 'params.lr < 0.01' -n 20
+    """
+
+
+# -- list -----------------------------------------------------------------------------------
+
+@main.command("list")
+@click.option("--where", metavar="FILTER", help="Keep runs matching this filter expression.")
+@click.option("--sort", metavar="FIELD",
+              help="number, name, status, notebook, started, ended, duration, metrics.<key>"
+                   "[.min|.max|.last] or params.<key>; a leading '-' sorts descending."
+                   " Default: newest first.")
+@click.option("-n", "--limit", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Show this many runs (0: all).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README).")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Print CSV: run columns, then params.* and metrics.* columns.")
+@workspace_option
+@_errors
+def list_(where: str | None, sort: str | None, limit: int, offset: int, as_json: bool,
+          as_csv: bool) -> None:
+    """List runs, newest first: number, name, status, start, duration, tags, metrics.
+
+    Exits 1 when no run matches.
+
+    Example:
+
+        nbtrack list --where 'params.lr < 0.01 and metrics.loss < 0.5' --sort metrics.loss -n 20
+    """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    order, desc = _sort_args(sort)
+    with _reading() as db:
+        numbers, total = queries.list_run_numbers(
+            db, where=where, sort=order, descending=desc, limit=limit or None, offset=offset
+        )
+        if as_json:
+            _list_json(db, numbers, total, limit, offset)
+        elif as_csv:
+            _list_csv(db, numbers)
+        elif numbers:
+            from nbtrack.text import runs_table
+
+            click.echo(runs_table(queries.run_records(db, numbers), total=total))
+    if not numbers:
+        _fail("no runs match" if (where or offset) else "no runs recorded in this workspace yet")
+
+
+def _pages(db: Any, numbers: Sequence[int]) -> Iterator[RunRecord]:
+    for start in range(0, len(numbers), _PAGE):
+        yield from queries.run_records(db, numbers[start : start + _PAGE])
+
+
+def _list_json(db: Any, numbers: Sequence[int], total: int, limit: int, offset: int) -> None:
+    """The ``GET runs`` page shape (RunsPage), written one run at a time."""
+    out = sys.stdout
+    out.write('{\n  "runs": [')
+    for i, record in enumerate(_pages(db, numbers)):
+        out.write(("," if i else "") + "\n    ")
+        out.write(json.dumps(json_safe(record), ensure_ascii=False, allow_nan=False))
+    out.write(("\n  " if numbers else "") + "],\n")
+    out.write(f'  "total": {total},\n  "limit": {limit},\n  "offset": {offset}\n}}\n')
+    out.flush()
+
+
+_RUN_CSV = ("number", "id", "name", "status", "notebook", "started", "ended", "duration",
+            "tags", "notes")
+
+
+def _list_csv(db: Any, numbers: Sequence[int]) -> None:
+    params: dict[str, None] = {}
+    metrics: dict[str, None] = {}
+    for start in range(0, len(numbers), _PAGE):
+        chunk = list(numbers[start : start + _PAGE])
+        marks = ",".join("?" * len(chunk))
+        for table, keys in (("params", params), ("summary", metrics)):
+            for (key,) in db.execute(
+                f"SELECT DISTINCT key FROM {table} WHERE run IN ({marks}) ORDER BY key", chunk
+            ):
+                keys[key] = None
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow([*_RUN_CSV, *(f"params.{k}" for k in params),
+                     *(f"metrics.{k}" for k in metrics)])
+    for r in _pages(db, numbers):
+        writer.writerow([
+            *(csv_cell(r[c]) for c in _RUN_CSV),  # type: ignore[literal-required]
+            *(csv_cell(r["params"].get(k)) for k in params),
+            *(csv_cell(r["summary"].get(k)) for k in metrics),
+        ])
+
+
+# -- show -----------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the run's detail as JSON (record, metrics, env, cells).")
+@workspace_option
+@_errors
+def show(ref: str, as_json: bool) -> None:
+    """Show one run: status, params, metric summaries, cells and environment.
+
+    REF is a run number (3 or #3), id, or name (the newest run of that name).
+
+    Example:
+
+        nbtrack show baseline
+    """
+    from nbtrack.server.service import run_detail
+
+    detail = run_detail(_db_path(), ref)
+    if as_json:
+        _echo_json(detail)
+        return
+    from nbtrack.text import fmt_duration, fmt_time, fmt_value, table
+
+    lines = [
+        f"#{detail['number']} {detail['name']}  ({detail['status']})",
+        table(["", ""], [
+            ["id", detail["id"]],
+            ["notebook", detail["notebook"] or "-"],
+            ["started", fmt_time(detail["started"])],
+            ["ended", fmt_time(detail["ended"])],
+            ["duration", fmt_duration(detail["duration"])],
+            ["tags", ", ".join(detail["tags"]) or "-"],
+            ["notes", fmt_value(detail["notes"], 80) if detail["notes"] else "-"],
+        ]).split("\n", 1)[1],
+    ]
+    lines.append("\nparams:")
+    lines.append(table(["param", "value"], [[k, fmt_value(v, 60)]
+                                            for k, v in detail["params"].items()])
+                 if detail["params"] else "  (none)")
+    lines.append("\nmetrics:")
+    lines.append(table(
+        ["metric", "value", "min", "max", "last step", "points"],
+        [[m["key"], fmt_value(m["value"]), fmt_value(m["min"]), fmt_value(m["max"]),
+          fmt_value(m["last_step"]), str(m["count"])] for m in detail["metrics"]],
+    ) if detail["metrics"] else "  (none)")
+    cells = detail["cells"]
+    errors = sum(1 for c in cells if c["outcome"] == "error")
+    lines.append(f"\ncells: {len(cells)} executions" + (f", {errors} failed" if errors else ""))
+    env = detail["env"]
+    if env:
+        git = env.get("git") or {}
+        described = [f"python {env.get('python_version', '?')}", f"host {env.get('host', '?')}"]
+        if isinstance(git, dict) and git.get("commit"):
+            described.append(f"git {str(git['commit'])[:10]}" + (" (dirty)" if git.get("dirty")
+                                                                  else ""))
+        lines.append("environment: " + ", ".join(described))
+    click.echo("\n".join(lines))
+
+
+# -- diff -----------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("refs", nargs=-1, required=True, metavar="A B [C...]")
+@click.option("--all", "show_all", is_flag=True, help="Include params that are equal.")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON.")
+@workspace_option
+@_errors
+def diff(refs: tuple[str, ...], show_all: bool, as_json: bool) -> None:
+    """Compare runs: differing params, metric deltas, changed cells, variables, environment.
+
+    Example:
+
+        nbtrack diff baseline higher-lr --all
+    """
+    if len(refs) < 2:
+        raise click.UsageError("diff needs two runs or more, e.g. nbtrack diff 1 2")
+    from nbtrack.server.service import run_diff
+
+    record = run_diff(_db_path(), list(refs), changed_only=not show_all)
+    if as_json:
+        _echo_json(record)
+        return
+    from nbtrack.text import diff_text
+
+    click.echo(diff_text(record, show_all=show_all))
+
+
+# -- leaderboard ----------------------------------------------------------------------------
+
+@main.command()
+@click.argument("metric")
+@click.option("--max", "maximize", is_flag=True, help="Higher is better (default: lower).")
+@click.option("--where", metavar="FILTER", help="Rank only runs matching this filter.")
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Show this many runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (see the README).")
+@workspace_option
+@_errors
+def leaderboard(metric: str, maximize: bool, where: str | None, limit: int,
+                as_json: bool) -> None:
+    """Rank runs by the best value of METRIC, with their params; '*' marks params that differ.
+
+    Exits 1 when no run has logged METRIC.
+
+    Example:
+
+        nbtrack leaderboard val/acc --max --where 'tags has "sgd"' -n 5
+    """
+    from nbtrack.query.leaderboard import leaderboard as board
+
+    with _reading() as db:
+        result = board(db, metric, "max" if maximize else "min", where, limit)
+    if as_json:
+        _echo_json(result.to_dict())
+    elif result.records:
+        click.echo(repr(result))
+    if not result.records:
+        _fail(f"no runs have logged {metric!r}" + (" and match the filter" if where else ""))
+
+
+# -- export ---------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("tables", nargs=-1, type=click.Choice(list(TABLES)))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
+              help="CSV with a header row, or JSON Lines (one object per line).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write <table>.<format> files into this folder (default: one table to"
+                   " stdout).")
+@click.option("--where", metavar="FILTER", help="Export only runs matching this filter.")
+@click.option("--runs", "refs", metavar="REF,...", help="Export only these runs.")
+@workspace_option
+@_errors
+def export(tables: tuple[str, ...], fmt: str, out: Path | None, where: str | None,
+           refs: str | None) -> None:
+    """Export runs, params, metrics (every point), summary and cells as CSV or JSON Lines.
+
+    TABLES are any of runs, params, metrics, summary, cells (default with --out: all).
+    Rows are streamed: the store is never loaded into memory at once.
+
+    Example:
+
+        nbtrack export --out dump/ --format jsonl --where 'tags has "cnn"'
+        nbtrack export metrics --runs baseline > baseline-points.csv
+    """
+    chosen = list(dict.fromkeys(tables)) or (list(TABLES) if out else [])
+    if out is None and len(chosen) != 1:
+        raise click.UsageError(
+            "name one table to write to stdout (e.g. nbtrack export runs), or use --out DIR"
+        )
+    with _reading() as db:
+        numbers = _selected_numbers(db, where, _split_refs(refs))
+        if out is None:
+            from nbtrack.query.export import rows
+
+            write_rows(sys.stdout, fmt, TABLES[chosen[0]], rows(db, chosen[0], numbers))
+            return
+        written = export_tables(db, numbers, chosen, fmt, out)
+    for _table, (path, count) in written.items():
+        click.echo(f"{path}  {count} rows")
+
+
+# -- rm and gc ------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("refs", nargs=-1, metavar="REF...")
+@click.option("--where", metavar="FILTER", help="Delete every run matching this filter.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@workspace_option
+@_errors
+def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
+    """Delete runs: they disappear from every list at once; `nbtrack gc` frees the space.
+
+    Asks before deleting unless --yes.
+
+    Example:
+
+        nbtrack rm 12 13 --yes
+        nbtrack rm --where 'status = "crashed" and created < -30d'
+    """
+    if not refs and not where:
+        raise click.UsageError("name the runs to delete (nbtrack rm 3 baseline) or use --where")
+    from nbtrack.query.maintenance import soft_delete
+    from nbtrack.store import schema
+
+    with _reading() as db:
+        numbers = _selected_numbers(db, where, list(refs)) if refs else \
+            queries.list_run_numbers(db, where=where)[0]
+        records = queries.run_records(db, numbers)
+    if not records:
+        _fail("no runs match")
+    from nbtrack.text import runs_table
+
+    click.echo(runs_table(records[:20], total=len(records)))
+    if not yes:
+        click.confirm(f"Delete {len(records)} run{'s' * (len(records) != 1)}?", abort=True,
+                      err=True)
+    db = schema.connect(_db_path())
+    try:
+        count = soft_delete(db, [r["number"] for r in records])
+    finally:
+        db.close()
+    click.echo(f"deleted {count} run{'s' * (count != 1)} (nbtrack gc frees their space)")
+
+
+@main.command()
+@workspace_option
+@_errors
+def gc() -> None:
+    """Drop deleted runs' rows from every table and orphan artifact files, then VACUUM.
+
+    Example:
+
+        nbtrack gc
+    """
+    from nbtrack.query.maintenance import collect_garbage
+    from nbtrack.store import schema
+
+    path = _db_path()
+    if not path.exists():
+        _fail(f"no nbtrack store at {path}")
+    before = path.stat().st_size
+    db = schema.connect(path)
+    try:
+        dropped = collect_garbage(db, _workspace())
+    finally:
+        db.close()
+    runs = dropped.pop("runs")
+    files = dropped.pop("files")
+    rows = sum(dropped.values())
+    after = path.stat().st_size
+    click.echo(f"dropped {runs} deleted run{'s' * (runs != 1)}, {rows} rows of theirs and"
+               f" {files} orphan file{'s' * (files != 1)}; the store went from"
+               f" {before / 1e6:.1f} MB to {after / 1e6:.1f} MB")
+
+
+# -- sql ------------------------------------------------------------------------------------
+
+@main.command("sql")
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines, one object per row.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+@workspace_option
+@_errors
+def sql_(query: str, as_json: bool, as_csv: bool) -> None:
+    """Run one read-only SQL statement over the store (tables: see docs/schema.md).
+
+    Exits 1 when the statement fails (writing is refused: the store is opened read-only).
+
+    Example:
+
+        nbtrack sql "select status, count(*) as runs from runs group by status"
+    """
+    from nbtrack.query.sql import iter_query, readonly_connection
+
+    try:
+        with readonly_connection(_db_path()) as conn:
+            columns, rows = iter_query(conn, query)
+            if as_json or as_csv:
+                write_rows(sys.stdout, "jsonl" if as_json else "csv", columns, rows)
+                return
+            from nbtrack.text import fmt_value, table
+
+            click.echo(table(columns, [[fmt_value(v, 40) for v in row] for row in rows]))
+    except sqlite3.Error as exc:
+        _fail(f"error: {exc}")
+
+
+# -- report ---------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write (default: next to the notebook).")
+@click.option("--runs", "refs", metavar="REF,...",
+              help="The runs to include (default: the notebook's runs).")
+@workspace_option
+@_errors
+def report(notebook: Path, out: Path | None, refs: str | None) -> None:
+    """Write a self-contained HTML report of NOTEBOOK and its runs (opens offline).
+
+    Example:
+
+        nbtrack report notebooks/quickstart.ipynb -o quickstart-report.html
+    """
+    try:
+        from nbtrack.report import export_report
+    except ImportError as exc:
+        _fail(f"the HTML report is not available in this installation ({exc})")
+        return
+    path = export_report(notebook, out, runs=_split_refs(refs) or None, workspace=_workspace())
+    click.echo(str(path))
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The notebook to run (default: notebooks/quickstart.ipynb).")
+@click.option("--timeout", type=int, default=600, show_default=True,
+              help="Seconds one cell may take.")
+@workspace_option
+@_errors
+def demo(notebook: Path | None, timeout: int) -> None:
+    """Run the quickstart notebook through a real Jupyter kernel, then list its runs.
+
+    The notebook is copied into the workspace (default: a new folder under the system temp
+    folder, kept so you can explore it afterwards) and executed there.
+
+    Example:
+
+        nbtrack demo --workspace /tmp/nbtrack-demo
+    """
+    import shutil
+    import tempfile
+
+    source = notebook or _quickstart()
+    ctx = click.get_current_context()
+    if _WORKSPACE in ctx.meta:
+        workspace = Path(ctx.meta[_WORKSPACE])
+        workspace.mkdir(parents=True, exist_ok=True)
+    else:
+        workspace = Path(tempfile.mkdtemp(prefix="nbtrack-demo-"))
+        ctx.meta[_WORKSPACE] = workspace
+    target = workspace / source.name
+    if target.resolve() != source.resolve():
+        shutil.copy(source, target)
+    with _reading() as db:
+        before = db.execute("SELECT COALESCE(MAX(number), 0) FROM runs").fetchone()[0]
+    click.echo(f"running {source.name} in {workspace} ...", err=True)
+    started = time.perf_counter()
+    _execute_notebook(target, workspace, timeout)
+    click.echo(f"done in {time.perf_counter() - started:.1f}s", err=True)
+    with _reading() as db:
+        numbers, _ = queries.list_run_numbers(db, where=f"number > {int(before)}")
+        records = queries.run_records(db, numbers)
+    if not records:
+        _fail("the notebook recorded no runs")
+    from nbtrack.text import runs_table
+
+    click.echo(runs_table(records))
+    click.echo(f"\nexplore them:  nbtrack list --workspace {workspace}")
+
+
+def _quickstart() -> Path:
+    """notebooks/quickstart.ipynb of this checkout (or of the working directory)."""
+    for base in (Path(__file__).resolve().parents[2], Path.cwd()):
+        candidate = base / "notebooks" / "quickstart.ipynb"
+        if candidate.is_file():
+            return candidate
+    raise click.UsageError("no notebooks/quickstart.ipynb here; pass --notebook PATH")
+
+
+def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
+    """Execute ``path`` in place in a new kernel whose runs are attributed to it."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    env = {**os.environ, "NBTRACK_DIR": str(workspace), "NBTRACK_NOTEBOOK": str(path)}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(workspace)}})
+    try:
+        client.execute(env=env)
+    except CellExecutionError as exc:
+        _fail(f"the notebook failed:\n{exc}")
+    finally:
+        nbformat.write(nb, path)

@@ -1,0 +1,305 @@
+"""The filter language compiled to a parameterized SQL condition on the ``runs`` table.
+
+Every piece of SQL text comes from this module (whitelisted fragments); everything the user
+typed (keys, values, patterns) goes into named parameters ``:w_0``, ``:w_1``, ...
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+from nbtrack.model import RUN_STATUSES
+from nbtrack.query.lexer import FilterError
+from nbtrack.query.parser import BoolOp, Compare, Field, InList, Literal, Node, Not, parse
+
+#: Prefix of every parameter name the compiled SQL uses (never clashes with the caller's).
+PARAM_PREFIX = "w_"
+
+# A param's value column has no type: numbers compare only with numbers, text with text.
+_NUMERIC = "typeof(value) IN ('integer', 'real')"
+_SPECIAL = "(CASE value WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END)"  # 9e999 is +inf
+_TEXT_KINDS = "kind IN ('str', 'json')"
+
+# The summary value of a metric: an explicit value (JSON text) overrides the last one.
+_SUMMARY_VALUE = "(CASE WHEN override IS NOT NULL THEN json_extract(override, '$') ELSE last END)"
+
+_RUN_TEXT = {"name": "runs.name", "id": "runs.id", "notebook": "runs.notebook",
+             "notes": "runs.notes"}
+_ORDER = ("<", "<=", ">", ">=")
+
+
+def compile_filter(
+    text: str, *, now: float | None = None
+) -> tuple[str, dict[str, Any]]:
+    """``(sql, params)``: a condition on ``runs`` selecting the runs the filter ``text`` keeps.
+
+    ``now`` (default: the current time) anchors relative times such as ``-7d``. Raises
+    :class:`FilterError` (a ``ValueError``) with the column of the problem.
+    """
+    return _Compiler(text, time.time() if now is None else now).compile(parse(text))
+
+
+class _Compiler:
+    def __init__(self, text: str, now: float) -> None:
+        self.text = text
+        self.now = now
+        self.params: dict[str, Any] = {}
+        self.count = 0
+
+    def compile(self, node: Node) -> tuple[str, dict[str, Any]]:
+        return self.node(node), self.params
+
+    def bind(self, value: Any) -> str:
+        name = f"{PARAM_PREFIX}{self.count}"
+        self.count += 1
+        self.params[name] = value
+        return ":" + name
+
+    def error(self, problem: str, pos: int, expected: str = "") -> FilterError:
+        return FilterError(problem, self.text, pos, expected)
+
+    # -- structure -----------------------------------------------------------------------
+    def node(self, node: Node) -> str:
+        if isinstance(node, BoolOp):
+            return "(" + f" {node.op.upper()} ".join(self.node(n) for n in node.items) + ")"
+        if isinstance(node, Not):
+            return f"(NOT {self.node(node.item)})"
+        if isinstance(node, InList):
+            return self.in_list(node)
+        return self.compare(node)
+
+    def compare(self, c: Compare) -> str:
+        kind = c.field.kind
+        if c.op == "has" and kind != "tags":
+            raise self.error(f"'has' works on tags only (tags has \"cnn\"), not {c.field.text}",
+                             c.pos, "=, !=, <, <=, >, >=, ~ or in")
+        if kind in ("params", "metrics") and c.value.kind == "null":
+            return self.missing(c)
+        if kind == "params":
+            return self.keyed("params", c.field, lambda: self.value_cond(c))
+        if kind == "metrics":
+            return self.keyed("summary", c.field, lambda: self.metric_cond(c))
+        if kind == "tags":
+            return self.tags(c)
+        if kind == "created":
+            return self.created(c)
+        if kind == "number":
+            return self.number(c)
+        return self.run_text(c)
+
+    def in_list(self, node: InList) -> str:
+        """``field in (a, b)`` is ``field = a or field = b``; ``not in`` its negation."""
+        field = node.field
+        eq = [Compare(field, "=", v, node.pos) for v in node.values]
+        for c in eq:
+            if c.value.kind == "null":
+                raise self.error("null cannot be in a list; use = null", c.value.pos, "a value")
+        if field.kind in ("params", "metrics"):
+            table = "params" if field.kind == "params" else "summary"
+
+            def cond() -> str:
+                parts = [
+                    self.value_cond(c) if field.kind == "params"
+                    else self.metric_cond(c)
+                    for c in eq
+                ]
+                joined = " OR ".join(parts)
+                return f"NOT ({joined})" if node.negated else f"({joined})"
+
+            # A run without the key is in neither ``x in (...)`` nor ``x not in (...)``.
+            return self.keyed(table, field, cond)
+        if field.kind == "tags":
+            marks = ", ".join(self.bind(self.text_value(c.value, field)) for c in eq)
+            exists = f"EXISTS (SELECT 1 FROM json_each(runs.tags) AS t WHERE t.value IN ({marks}))"
+            return f"(NOT {exists})" if node.negated else exists
+        if field.kind == "created":
+            raise self.error("created takes =, !=, <, <=, >, >=; not in", node.pos,
+                             "a comparison operator")
+        joined = " OR ".join(self.compare(c) for c in eq)
+        return f"(NOT ({joined}))" if node.negated else f"({joined})"
+
+    # -- params and metrics ------------------------------------------------------------------
+    def keyed(self, table: str, field: Field, cond: Callable[[], str]) -> str:
+        """Runs with a row of ``table`` for the field's key whose value meets ``cond``."""
+        key = self.bind(field.key)
+        return f"runs.number IN (SELECT run FROM {table} WHERE key = {key} AND {cond()})"
+
+    def missing(self, c: Compare) -> str:
+        """``= null``: the run has no value for the key (no row, or a null / NaN value)."""
+        self.only_equality(c, "null")
+        table = "params" if c.field.kind == "params" else "summary"
+        expr = "value" if table == "params" else (c.field.aggregate or _SUMMARY_VALUE)
+        key = self.bind(c.field.key)
+        test = "NOT IN" if c.op == "=" else "IN"
+        return (f"runs.number {test} (SELECT run FROM {table} WHERE key = {key}"
+                f" AND {expr} IS NOT NULL)")
+
+    def value_cond(self, c: Compare) -> str:
+        """A condition on a param's ``value`` / ``kind`` columns for ``value op literal``."""
+        op, lit = c.op, c.value
+        self.check_operator(c, ("=", "!=", *_ORDER, "~"))
+        if op == "~":
+            return f"typeof(value) = 'text' AND value GLOB {self.pattern(lit)}"
+        if lit.kind == "bool":
+            self.only_equality(c, "true and false")
+            mark = self.bind(int(lit.value))
+            cond = f"kind = 'bool' AND value = {mark}"
+            return cond if op == "=" else f"NOT ({cond})"
+        if lit.kind == "duration":
+            raise self.error("relative times such as -7d compare with created only",
+                             lit.pos, "a number or a string")
+        if lit.kind == "number":
+            mark = self.bind(lit.value)
+            if op == "!=":
+                return f"value IS NOT {mark}"
+            return (f"(({_NUMERIC} AND value {op} {mark})"
+                    f" OR (kind = 'float_special' AND {_SPECIAL} {op} {mark}))")
+        mark = self.bind(lit.value if lit.kind == "string" else lit.text)  # dates as text
+        if op == "!=":
+            return f"value IS NOT {mark}"
+        return f"{_TEXT_KINDS} AND value {op} {mark}"
+
+    def metric_cond(self, c: Compare) -> str:
+        """A condition on a ``summary`` row: the summary value, or its min / max / last."""
+        op, lit = c.op, c.value
+        self.check_operator(c, ("=", "!=", *_ORDER, "~"))
+        column = c.field.aggregate  # min, max, last: REAL columns (NaN stored as NULL)
+        if lit.kind in ("duration", "date"):
+            raise self.error("metrics compare with numbers", lit.pos, "a number")
+        if op == "~" or lit.kind == "string":
+            if column:
+                raise self.error(f"metrics.{c.field.key}.{column} is a number", lit.pos,
+                                 "a number")
+            if op == "~":
+                return (f"json_type(override) = 'text'"
+                        f" AND json_extract(override, '$') GLOB {self.pattern(lit)}")
+            mark = self.bind(lit.value)
+            cmp = "IS NOT" if op == "!=" else op
+            return f"json_type(override) = 'text' AND json_extract(override, '$') {cmp} {mark}"
+        if lit.kind == "bool":
+            self.only_equality(c, "true and false")
+        mark = self.bind(int(lit.value) if lit.kind == "bool" else lit.value)
+        if column:
+            return f"{column} IS NOT {mark}" if op == "!=" else f"{column} {op} {mark}"
+        if op == "!=":
+            return f"{_SUMMARY_VALUE} IS NOT {mark}"
+        # Split so that the common case (no override) can use the (key, last) index.
+        return (f"((override IS NULL AND last {op} {mark}) OR (override IS NOT NULL AND"
+                f" json_type(override) IN ('integer', 'real', 'true', 'false')"
+                f" AND json_extract(override, '$') {op} {mark}))")
+
+    # -- run columns ---------------------------------------------------------------------
+    def run_text(self, c: Compare) -> str:
+        field, op, lit = c.field, c.op, c.value
+        self.check_operator(c, ("=", "!=", *_ORDER, "~"))
+        if field.kind == "status":
+            column = self.status_expr()
+            if lit.kind == "string" and op in ("=", "!=") and lit.value not in RUN_STATUSES:
+                raise self.error(f"unknown status {lit.value!r}", lit.pos,
+                                 "one of " + ", ".join(RUN_STATUSES))
+        else:
+            column = _RUN_TEXT[field.kind]
+        if lit.kind == "null":
+            self.only_equality(c, "null")
+            return f"{column} IS {'' if op == '=' else 'NOT '}NULL"
+        if op == "~":
+            return f"{column} GLOB {self.pattern(lit)}"
+        mark = self.bind(self.text_value(lit, field))
+        return f"{column} IS NOT {mark}" if op == "!=" else f"{column} {op} {mark}"
+
+    def number(self, c: Compare) -> str:
+        lit = c.value
+        self.check_operator(c, ("=", "!=", *_ORDER))
+        if lit.kind != "number" or not isinstance(lit.value, int):
+            raise self.error("a run's number is a whole number", lit.pos, "a whole number")
+        return f"runs.number {c.op} {self.bind(lit.value)}"
+
+    def tags(self, c: Compare) -> str:
+        op, lit = c.op, c.value
+        self.check_operator(c, ("has", "=", "!=", "~"))
+        if lit.kind == "null":
+            self.only_equality(c, "null")
+            return f"runs.tags {'=' if op == '=' else '!='} '[]'"
+        if op == "~":
+            test = f"t.value GLOB {self.pattern(lit)}"
+        else:
+            test = f"t.value = {self.bind(self.text_value(lit, c.field))}"
+        exists = f"EXISTS (SELECT 1 FROM json_each(runs.tags) AS t WHERE {test})"
+        return f"(NOT {exists})" if op == "!=" else exists
+
+    def created(self, c: Compare) -> str:
+        """``created`` against a date (the whole day / minute / second), a time or -7d."""
+        op, lit = c.op, c.value
+        self.check_operator(c, ("=", "!=", *_ORDER))
+        if lit.kind == "duration":
+            start = end = self.now + lit.value
+        elif lit.kind == "number":
+            start = end = float(lit.value)  # seconds since the epoch
+        elif lit.kind in ("date", "string"):
+            start, end = self.date_range(lit)
+        else:
+            raise self.error("created compares with a date (2026-11-01, 2026-11-01T12:00)"
+                             " or a relative time (-7d, -12h)", lit.pos, "a date")
+        lo, hi = self.bind(start), (self.bind(end) if end != start else None)
+        if hi is None:
+            return f"runs.started {op} {lo}" if op != "!=" else f"runs.started != {lo}"
+        return {
+            "=": f"(runs.started >= {lo} AND runs.started < {hi})",
+            "!=": f"(runs.started < {lo} OR runs.started >= {hi})",
+            "<": f"runs.started < {lo}",
+            "<=": f"runs.started < {hi}",
+            ">": f"runs.started >= {hi}",
+            ">=": f"runs.started >= {lo}",
+        }[op]
+
+    def date_range(self, lit: Literal) -> tuple[float, float]:
+        """Seconds since the epoch where the date ``lit`` starts and ends (local time)."""
+        text = str(lit.value).strip()
+        try:
+            moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise self.error(f"{text!r} is not a date", lit.pos,
+                             "a date such as 2026-11-01 or 2026-11-01T12:00, or -7d") from None
+        clock = text[10:].lstrip("T ")
+        if not clock:
+            step = _dt.timedelta(days=1)
+        elif clock.count(":") == 1 or (clock.count(":") == 2 and len(clock.split(":")[1]) > 2):
+            step = _dt.timedelta(minutes=1)
+        else:
+            step = _dt.timedelta(seconds=1)
+        return moment.timestamp(), (moment + step).timestamp()
+
+    # -- helpers -------------------------------------------------------------------------
+    def status_expr(self) -> str:
+        from nbtrack.store.queries import status_sql
+
+        expr, args = status_sql(self.now)
+        name = f"{PARAM_PREFIX}stale"
+        self.params[name] = args["stale"]
+        return "(" + expr.replace(":stale", ":" + name) + ")"
+
+    def text_value(self, lit: Literal, field: Field) -> str:
+        if lit.kind in ("string", "date"):
+            return str(lit.value)
+        if lit.kind == "number":
+            return lit.text
+        raise self.error(f"{field.text} is text: compare it with a quoted string",
+                         lit.pos, "a string")
+
+    def pattern(self, lit: Literal) -> str:
+        if lit.kind not in ("string", "date"):
+            raise self.error("~ takes a quoted glob pattern such as \"base*\"", lit.pos,
+                             "a string")
+        return self.bind(str(lit.value))
+
+    def check_operator(self, c: Compare, allowed: tuple[str, ...]) -> None:
+        if c.op not in allowed:
+            raise self.error(f"{c.field.text} does not take {c.op}", c.pos,
+                             "one of " + ", ".join(allowed))
+
+    def only_equality(self, c: Compare, what: str) -> None:
+        if c.op not in ("=", "!="):
+            raise self.error(f"{what} compare with = or != only", c.pos, "= or !=")

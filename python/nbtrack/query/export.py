@@ -1,0 +1,150 @@
+"""Export runs, params, metric points, summaries and cells as CSV or JSON Lines, streamed.
+
+Rows are read and written a chunk of runs (or one metric series) at a time, so exporting a
+large store never holds it all in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import sqlite_utils
+
+from nbtrack.store import queries
+from nbtrack.store.values import decode_param
+
+#: What ``export`` writes, in order, and each table's columns.
+TABLES: dict[str, tuple[str, ...]] = {
+    "runs": ("number", "id", "name", "status", "notebook", "session", "host", "started",
+             "ended", "heartbeat", "duration", "tags", "notes"),
+    "params": ("run", "run_id", "key", "value", "kind"),
+    "metrics": ("run", "run_id", "key", "step", "value", "time", "cell"),
+    "summary": ("run", "run_id", "key", "value", "last", "last_step", "min", "max", "count"),
+    "cells": ("id", "run", "run_id", "session", "execution_count", "cell_id", "source",
+              "started", "duration", "outcome", "error_type", "error_message"),
+}
+FORMATS = ("csv", "jsonl")
+_CHUNK = 200
+
+
+def rows(db: sqlite_utils.Database, table: str, numbers: Sequence[int]) -> Iterator[tuple]:
+    """The rows of ``table`` (a :data:`TABLES` key) for the runs ``numbers``, in that order."""
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = list(numbers[start : start + _CHUNK])
+        yield from _ROWS[table](db, chunk)
+
+
+def _run_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+    for r in queries.run_records(db, numbers):
+        yield tuple(r[c] for c in TABLES["runs"])  # type: ignore[literal-required]
+
+
+def _ids(db: sqlite_utils.Database, numbers: list[int]) -> dict[int, str]:
+    marks = ",".join("?" * len(numbers))
+    return dict(db.execute(f"SELECT number, id FROM runs WHERE number IN ({marks})", numbers))
+
+
+def _param_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+    ids = _ids(db, numbers)
+    marks = ",".join("?" * len(numbers))
+    for run, key, value, kind in db.execute(
+        f"SELECT run, key, value, kind FROM params WHERE run IN ({marks}) ORDER BY run, key",
+        numbers,
+    ):
+        yield run, ids.get(run), key, decode_param(value, kind), kind
+
+
+def _metric_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+    ids = _ids(db, numbers)
+    for run in numbers:
+        for key in queries.metric_keys(db, run):
+            points = queries.metric_arrays(db, run, key)
+            for step, value, t, cell in zip(points.steps, points.values, points.times,
+                                            points.cells):
+                yield run, ids.get(run), key, step, value, t, cell or None
+
+
+def _summary_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+    ids = _ids(db, numbers)
+    for run, items in queries.summaries_of(db, numbers).items():
+        for s in items:
+            yield (run, ids.get(run), s["key"], s["value"], s["last"], s["last_step"], s["min"],
+                   s["max"], s["count"])
+
+
+def _cell_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+    ids = _ids(db, numbers)
+    marks = ",".join("?" * len(numbers))
+    for row in db.execute(
+        "SELECT id, run, session, execution_count, cell_id, source, started, duration, outcome,"
+        f" error_type, error_message FROM cells WHERE run IN ({marks}) ORDER BY run, started, id",
+        numbers,
+    ):
+        yield (row[0], row[1], ids.get(row[1]), *row[2:])
+
+
+_ROWS = {"runs": _run_rows, "params": _param_rows, "metrics": _metric_rows,
+         "summary": _summary_rows, "cells": _cell_rows}
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as null (JSON has no NaN), containers walked."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value
+
+
+def csv_cell(value: Any) -> Any:
+    """One CSV cell: empty for null, true/false, JSON text for lists and dicts."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)  # nan, inf, -inf
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def write_rows(out: IO[str], fmt: str, columns: Sequence[str], data: Iterable[tuple]) -> int:
+    """Write ``data`` to ``out`` as CSV (with a header) or JSON Lines; return the row count."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in data:
+            writer.writerow([csv_cell(v) for v in row])
+            count += 1
+    elif fmt == "jsonl":
+        for row in data:
+            record = {c: json_safe(v) for c, v in zip(columns, row)}
+            out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+            count += 1
+    else:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    return count
+
+
+def export_tables(
+    db: sqlite_utils.Database, numbers: Sequence[int], tables: Sequence[str], fmt: str,
+    folder: Path,
+) -> dict[str, tuple[Path, int]]:
+    """Write each table to ``folder/<table>.<csv|jsonl>``; ``{table: (path, rows)}``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, tuple[Path, int]] = {}
+    for table in tables:
+        path = folder / f"{table}.{fmt}"
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            count = write_rows(out, fmt, TABLES[table], rows(db, table, numbers))
+        written[table] = (path, count)
+    return written

@@ -1,0 +1,96 @@
+"""Generated runs for tests, benchmarks and trying the filter language on a full workspace.
+
+``generate_runs(db, n)`` writes ``n`` runs with a spread of names, statuses, tags, params
+(numbers, strings, booleans, nulls, dotted and spaced names) and metrics, and returns what it
+wrote as plain dicts, so a test can compute the expected answer of a filter in Python.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import sqlite_utils
+
+from nbtrack.store import writes
+
+LRS = (0.1, 0.03, 0.01, 0.003, 0.001)
+STATUSES = ("finished", "finished", "failed", "interrupted", "running", "stale")
+TAGS = ("cnn", "rnn", "baseline", "sweep")
+NOTEBOOKS = ("train.ipynb", "nb/sweep.ipynb", None)
+
+
+def run_spec(i: int, start: float) -> dict[str, Any]:
+    """What the ``i``-th generated run holds (deterministic)."""
+    status = STATUSES[i % len(STATUSES)]
+    tags = [t for k, t in enumerate(TAGS) if (i >> k) & 1]
+    params: dict[str, Any] = {
+        "lr": LRS[i % len(LRS)],
+        "epochs": i % 7 + 1,
+        "opt": ("adam", "sgd", "adamw")[i % 3],
+        "model.depth": i % 4,
+        "batch size": 32 * (1 + i % 3),
+        "augment": i % 3 == 0,
+    }
+    if i % 10 == 0:
+        params["dropout"] = None
+    if i % 25 == 0:
+        params["clip"] = math.inf
+    if i % 4 == 1:
+        params["arch"] = f"resnet{18 + i % 3}"
+    loss = [round(2.0 / (k + 1 + i % 9) + (i % 5) * 0.05, 6) for k in range(4)]
+    acc = [round(min(0.99, 0.5 + 0.1 * k + (i % 11) * 0.01), 6) for k in range(4)]
+    if i % 13 == 0:
+        loss[2] = math.nan  # a diverged step: stored as NULL, min/max skip it
+    summary: dict[str, Any] = {}
+    if i % 17 == 0:
+        summary["acc"] = 0.995  # an explicit summary value overrides the last one
+    if i % 19 == 0:
+        summary["note"] = "best"  # a text summary
+    return {
+        "i": i,
+        "name": ("baseline", f"wide-{i}", f"cnn-{i}", f"sweep {i}")[i % 4],
+        "status": status,
+        "notebook": NOTEBOOKS[i % len(NOTEBOOKS)],
+        "tags": tags,
+        "notes": "keep" if i % 8 == 0 else "",
+        "started": start - i * 3600.0,
+        "params": params,
+        "metrics": {"loss": loss, "acc": acc} if i % 11 != 5 else {},
+        "summary": summary,
+    }
+
+
+def generate_runs(
+    db: sqlite_utils.Database, n: int, *, start: float, chunk: int = 500
+) -> list[dict[str, Any]]:
+    """Write ``n`` runs (run ``i`` started ``i`` hours before ``start``); return their specs
+    with ``number`` and ``id`` filled in. ``stale`` runs read as crashed (old heartbeat)."""
+    specs = [run_spec(i, start) for i in range(n)]
+    key_ids = writes.KeyIds()
+    for first in range(0, n, chunk):
+        batch = writes.Batch()
+        with db.atomic():
+            for spec in specs[first : first + chunk]:
+                stale = spec["status"] == "stale"
+                running = spec["status"] in ("running", "stale")
+                number = writes.insert_run(db, {
+                    "id": f"r{spec['i']:06d}", "name": spec["name"],
+                    "status": "running" if running else spec["status"],
+                    "notebook": spec["notebook"], "session": "gen", "host": "gen", "pid": 0,
+                    "started": spec["started"],
+                    "heartbeat": spec["started"] if stale else (start if running else None),
+                    "tags": spec["tags"], "notes": spec["notes"],
+                })
+                if not running:
+                    writes.update_run(db, number, {"ended": spec["started"] + 60.0})
+                spec.update(number=number, id=f"r{spec['i']:06d}")
+                writes.write_params(db, number, spec["params"])
+                for key, values in spec["metrics"].items():
+                    for step, value in enumerate(values):
+                        batch.points.append((number, step, spec["started"] + step, None,
+                                             (key,), (value,)))
+                for key, value in spec["summary"].items():
+                    batch.summary_overrides.append((number, key, value))
+        writes.write_batch(db, batch, key_ids)
+    return specs
