@@ -204,8 +204,9 @@ _SUMMARY_SORT = {
 _SEARCH_SQL = (
     "(instr(lower(runs.name), :search) OR instr(lower(runs.id), :search)"
     " OR instr(lower(runs.notes), :search) OR instr(lower(COALESCE(runs.notebook, '')), :search)"
-    " OR EXISTS (SELECT 1 FROM json_each(runs.tags)"
-    " WHERE instr(lower(json_each.value), :search)))"
+    # the raw JSON text first: json_each only runs for the rows that may match
+    " OR (instr(lower(runs.tags), :search) AND EXISTS (SELECT 1 FROM json_each(runs.tags)"
+    " WHERE instr(lower(json_each.value), :search))))"
 )
 
 
