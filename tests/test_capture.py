@@ -102,6 +102,35 @@ def test_pandas_new_column_and_inplace_methods_are_changes(ns) -> None:
     assert changes(run_cell(watcher, ns, "df.fillna(0, inplace=True)")) == [("df", "changed")]
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("del newest\nnewest = 2", [("newest", "changed")]),
+        ("del older\nfresh = 1", [("fresh", "added"), ("older", "deleted")]),
+        ("del newest\nfresh = 1\nnewest = 3", [("fresh", "added"), ("newest", "changed")]),
+        ("del older, newest\nnewest = 3", [("newest", "changed"), ("older", "deleted")]),
+        ("tmp = 1\ndel tmp", []),
+        ("del _private\nfresh = 1", [("fresh", "added")]),
+    ],
+)
+def test_deleting_and_adding_in_one_cell_is_reported_exactly(
+    ns, source: str, expected: list[tuple[str, str]]
+) -> None:
+    watcher = NamespaceWatcher()
+    run_cell(watcher, ns, "older = 0\n_private = 0\nnewest = 1")
+    assert changes(run_cell(watcher, ns, source)) == expected
+
+
+def test_a_namespace_that_is_not_a_dict_is_watched_too() -> None:
+    ns = collections.UserDict({"a": 1, "b": [1]})
+    watcher = NamespaceWatcher()
+    watcher.before(ns, "b.append(2)")
+    ns["b"].append(2)
+    ns["c"] = 3
+    del ns["a"]
+    assert changes(watcher.after(ns)) == [("a", "deleted"), ("b", "changed"), ("c", "added")]
+
+
 def test_fitting_a_model_in_place_is_a_change(ns) -> None:
     class Model:
         def fit(self, xs: list[float]) -> Model:

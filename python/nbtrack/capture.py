@@ -31,7 +31,7 @@ import time
 import types
 import warnings
 from array import array
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -582,9 +582,11 @@ def _differing(old: array, new: array) -> list[int]:
 
 
 class _Snapshot(NamedTuple):
-    keys: list[str]  # every key, in order
-    names: list[str]  # the visible ones, in order
+    size: int  # len(ns)
+    last: object  # the newest key (dicts keep insertion order), or _MISSING
+    names: list[str]  # the visible names, in order
     ids: array | None  # id() of each visible name's value; None above max_names
+    getter: Callable[[Mapping[str, object]], object] | None  # itemgetter(*names), reused
 
 
 class NamespaceWatcher:
@@ -594,23 +596,25 @@ class NamespaceWatcher:
     source) and :meth:`after` when it ends (``post_run_cell``). No reference to any value is
     held, so a cell's ``del big_array`` still frees the memory at once.
 
-    How changes are found, with C-level work linear in the number of names and Python-level
-    work bounded by the cell's source and the number of changes:
+    How changes are found, with work proportional to the user's names (C-level), the cell's
+    source and the number of changes, not to IPython's ever-growing ``_i1``, ``_i2``...:
 
-    * added and deleted names by comparing key lists (a dict appends new keys, so the old
-      keys are normally a prefix of the new ones: one comparison of two lists);
-    * rebound names by comparing ``id()`` of every value while the namespace holds at most
-      ``max_names`` names; above that, only for the names the cell's source mentions;
+    * added names from the end of the namespace: a dict keeps insertion order, so when the
+      key that was newest at the start is now followed by exactly as many keys as the dict
+      grew by, nothing was deleted and those keys are the added ones; otherwise (something
+      was deleted) the visible names are listed again and compared as sets;
+    * rebound names by comparing ``id()`` of every visible value while there are at most
+      ``max_names`` of them; above that, only for the names the cell's source mentions;
     * in-place changes (``lst.append(1)``, ``arr += 1``, ``df["c"] = 1``, ``model.fit(X)``)
       for names the source mentions: by its syntax (augmented assignment, item or attribute
       assignment, known mutating methods) and by a cheap fingerprint (length, shape, value
       of an immutable scalar, number of attributes) taken before and compared after.
 
-    The ids and keys :meth:`after` reads are kept as the next cell's baseline: when the
-    namespace has as many names at the next :meth:`before`, that cell starts from them
-    instead of reading every value again, which halves the cost. So a rebinding made between
-    cells (by a widget callback, say) of a name the next cell does not mention is reported
-    with that next cell; names the cell mentions are always compared with a fresh snapshot.
+    What :meth:`after` reads is kept as the next cell's baseline: when the namespace has as
+    many names at the next :meth:`before`, that cell starts from it instead of reading every
+    value again, which halves the cost. So a rebinding made between cells (by a widget
+    callback, say) of a name the next cell does not mention is reported with that next
+    cell; names the cell mentions are always compared with a fresh snapshot.
 
     Names starting with ``_``, names in ``hidden`` (a set or dict is kept by reference, so
     later additions count) and IPython's ``In``, ``Out``, ``exit``, ``quit`` and
@@ -624,7 +628,9 @@ class NamespaceWatcher:
     max_changes
         At most this many changes are described per cell: the first by name.
     max_names
-        Above this many names, ids are compared only for the names the source mentions.
+        Above this many visible names, ids are compared only for the names the source
+        mentions (and a deletion is seen when the source mentions the name or when the
+        namespace's newest key is not the last one deleted).
     """
 
     def __init__(
@@ -652,31 +658,61 @@ class NamespaceWatcher:
 
     def _snapshot(
         self, ns: Mapping[str, object], previous: _Snapshot | None
-    ) -> tuple[_Snapshot, bool]:
-        """Keys, visible names and their ids; and whether ``previous.keys`` is a prefix."""
-        keys = list(ns)
-        appended = previous is not None and keys[: len(previous.keys)] == previous.keys
-        if appended:  # only the new keys need filtering
-            visible = self._visible
-            names = previous.names + [k for k in keys[len(previous.keys) :] if visible(k)]
-        else:
-            names = [k for k in keys if self._visible(k)]
+    ) -> tuple[_Snapshot, list[object] | None]:
+        """Visible names and their ids, and the keys added since ``previous`` (None when keys
+        were deleted too, or there is no ``previous``: then compare the names as sets)."""
+        added = self._added_keys(ns, previous)
+        if added is not None and previous is not None:
+            names, getter = previous.names, previous.getter
+            new = [key for key in added if self._visible(key)]
+            if new:
+                names, getter = names + new, None  # type: ignore[operator]
+            try:
+                return self._read(ns, names, getter), added
+            except KeyError:  # a visible name was deleted (and the newest key re-added)
+                pass
+        names = [key for key in list(ns) if self._visible(key)]
+        return self._read(ns, names, None), None
+
+    @staticmethod
+    def _added_keys(ns: Mapping[str, object], previous: _Snapshot | None) -> list[object] | None:
+        if previous is None or not isinstance(ns, dict):
+            return None
+        grown = len(ns) - previous.size
+        if grown < 0:
+            return None
+        newest_first = list(itertools.islice(reversed(ns), grown + 1))
+        if previous.size == 0:
+            return newest_first[::-1]
+        # Insertions go to the end and deletions keep the order: if the key that was newest
+        # is followed by exactly `grown` keys, no key was deleted and those are the new ones.
+        if len(newest_first) == grown + 1 and newest_first[-1] is previous.last:
+            return newest_first[-2::-1]
+        return None
+
+    def _read(
+        self,
+        ns: Mapping[str, object],
+        names: list[str],
+        getter: Callable[[Mapping[str, object]], object] | None,
+    ) -> _Snapshot:
         ids = None
         if len(names) <= self.max_names:
-            # Only the user's names: IPython's _i1, _i2... grow with every cell run.
             ids = array("Q")
             if len(names) == 1:
                 ids.append(id(ns[names[0]]))
             elif names:
-                ids.fromlist(list(map(id, itemgetter(*names)(ns))))
-        return _Snapshot(keys, names, ids), appended
+                getter = getter or itemgetter(*names)
+                ids.fromlist(list(map(id, getter(ns))))  # type: ignore[call-overload]
+        last = next(reversed(ns), _MISSING) if isinstance(ns, dict) else _MISSING
+        return _Snapshot(len(ns), last, names, ids, getter)
 
     def before(self, ns: Mapping[str, object], source: str | None = None) -> None:
         """Snapshot ``ns`` as a cell starts; ``source`` is the cell's code (magics allowed)."""
         self._armed = False
         try:
             start, self._baseline = self._baseline, None
-            if start is None or self._baseline_of != id(ns) or len(ns) != len(start.keys):
+            if start is None or self._baseline_of != id(ns) or len(ns) != start.size:
                 start = self._snapshot(ns, start)[0]
             scan = _scan(source) if source else _EMPTY_SCAN
             watched: dict[str, tuple[int, tuple]] = {}
@@ -719,20 +755,20 @@ class NamespaceWatcher:
             self._reset()
 
     def _changes(self, ns: Mapping[str, object], start: _Snapshot) -> dict[str, str]:
-        end, appended = self._snapshot(ns, start)
+        end, added = self._snapshot(ns, start)
         self._baseline, self._baseline_of = end, id(ns)
         changes: dict[str, str] = {}
-        if appended:  # nothing deleted: new keys were appended, old names kept their places
-            for name in end.keys[len(start.keys) :]:
-                changes[name] = "added"
+        if added is not None:  # nothing deleted; the names of the start kept their places
+            for name in added:
+                changes[name] = "added"  # type: ignore[index]
             if start.ids is not None and end.ids is not None:
                 for index in _differing(start.ids, end.ids[: len(start.ids)]):
                     changes[start.names[index]] = "changed"
-        else:  # keys were deleted (or the mapping is not ordered): compare as sets
-            old_keys, new_keys = set(start.keys), set(end.keys)
-            for name in new_keys - old_keys:
+        else:  # something was deleted: compare the visible names as sets
+            old_names, new_names = set(start.names), set(end.names)
+            for name in new_names - old_names:
                 changes[name] = "added"
-            for name in old_keys - new_keys:
+            for name in old_names - new_names:
                 changes[name] = "deleted"
             if start.ids is not None and end.ids is not None:
                 before = dict(zip(start.names, start.ids))
