@@ -176,6 +176,15 @@ def test_filtering_by_status_tag_notebook_and_text(server: Any) -> None:
     assert server.get("runs", q="no such run")["total"] == 0
 
 
+def test_filtering_with_the_filter_language(server: Any) -> None:
+    page = server.get("runs", where="params.lr < 0.005", sort="name", order="asc")
+    assert names(page) == ["sweep-00", "sweep-01", "sweep-02", "sweep-03"]
+    both = server.get("runs", where="params.lr < 0.005 and metrics.loss < 0.96", q="sweep")
+    assert names(both) == ["sweep-03", "sweep-02", "sweep-01"]  # sweep-00: loss 1.0
+    status, error = server.request("GET", "runs", params={"where": "params.lr >"})
+    assert status == 400 and "column" in error["error"]  # the filter's message says where
+
+
 # -- one run ---------------------------------------------------------------------------------
 
 def test_run_detail_has_params_summaries_env_and_cells_with_variables(server: Any) -> None:
@@ -326,6 +335,7 @@ def test_an_unknown_run_is_404(server: Any, method: str, path: str, params: dict
     ("runs", {"status": "sleeping"}),
     ("runs", {"sort": "bogus"}),
     ("runs", {"sort": "metrics."}),
+    ("runs", {"where": "params.lr >"}),
     ("runs", {"where": "lr > 0.01"}),
     ("runs/spiky/metrics", {"max_points": 1}),
     ("runs/spiky/metrics", {"max_points": "many"}),
