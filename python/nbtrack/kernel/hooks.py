@@ -41,7 +41,8 @@ class CellHooks:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.session = kernel_session()
-        self.watcher = NamespaceWatcher(hidden=set(getattr(shell, "user_ns_hidden", {})))
+        # The live dict, not a copy: names IPython hides later are excluded too.
+        self.watcher = NamespaceWatcher(hidden=getattr(shell, "user_ns_hidden", {}))
         self.path = config.db_path()
         self.rec = recorder.recorder_for(self.path)
         self.watched: dict[str, Any] = {}  # name -> last recorded value (for %track watch)
