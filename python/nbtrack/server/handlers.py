@@ -57,16 +57,22 @@ class BaseHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(service.to_json(ErrorResponse(error=message, status=status_code)))
 
-    def arg(self, name: str, default: str | None = None) -> str | None:
+    def arg(self, name: str) -> str | None:
+        """A query argument; absent and empty are both None."""
         value = self.get_query_argument(name, None)
-        return default if value is None or value == "" else value
+        return value or None
 
-    def int_arg(self, name: str, default: int | None) -> int | None:
+    def text_arg(self, name: str, default: str) -> str:
+        return self.arg(name) or default
+
+    def int_arg(self, name: str, default: int) -> int:
+        value = self.optional_int_arg(name)
+        return default if value is None else value
+
+    def optional_int_arg(self, name: str) -> int | None:
         text = self.arg(name)
-        if text is None:
-            return default
         try:
-            return int(text)
+            return None if text is None else int(text)
         except ValueError:
             raise ValueError(f"{name} must be an integer, not {text!r}") from None
 
@@ -87,7 +93,7 @@ class BaseHandler(APIHandler):
         return [part.strip() for part in (self.arg(name) or "").split(",") if part.strip()]
 
     def descending(self) -> bool:
-        order = self.arg("order", "desc")
+        order = self.text_arg("order", "desc")
         if order not in ("asc", "desc"):
             raise ValueError(f"order must be asc or desc, not {order!r}")
         return order == "desc"
@@ -97,9 +103,9 @@ class RunsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         await self.answer(lambda: service.runs_page(
-            service.store_path(), limit=self.int_arg("limit", 50),  # type: ignore[arg-type]
-            offset=self.int_arg("offset", 0),  # type: ignore[arg-type]
-            sort=self.arg("sort", "started"), descending=self.descending(),  # type: ignore[arg-type]
+            service.store_path(), limit=self.int_arg("limit", 50),
+            offset=self.int_arg("offset", 0), sort=self.text_arg("sort", "started"),
+            descending=self.descending(),
             status=self.arg("status"), tag=self.arg("tag"), notebook=self.arg("notebook"),
             search=self.arg("q"), where=self.arg("where"),
         ))
@@ -126,8 +132,8 @@ class MetricsHandler(BaseHandler):
     async def get(self, ref: str) -> None:
         await self.answer(lambda: service.run_metrics(
             service.store_path(), ref, keys=self.list_arg("keys"),
-            max_points=self.int_arg("max_points", 1000),  # type: ignore[arg-type]
-            after_step=self.int_arg("after_step", None),
+            max_points=self.int_arg("max_points", 1000),
+            after_step=self.optional_int_arg("after_step"),
         ))
 
 
@@ -145,11 +151,11 @@ class ChartsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         await self.answer(lambda: service.chart(
-            service.store_path(), self.arg("kind", "curves"),  # type: ignore[arg-type]
+            service.store_path(), self.text_arg("kind", "curves"),
             runs=self.list_arg("runs"), keys=self.list_arg("key"), param=self.arg("param"),
             params=self.list_arg("params"), log_scale=self.bool_arg("log"),
             smoothing=self.float_arg("smoothing", 0.0),
-            max_points=self.int_arg("max_points", 1000),  # type: ignore[arg-type]
+            max_points=self.int_arg("max_points", 1000),
         ))
 
 

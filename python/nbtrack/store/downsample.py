@@ -64,7 +64,7 @@ def downsample(series: MetricSeries, max_points: int) -> MetricSeries:
     values = [math.nan if v is None else v for v in series["value"]]
     keep = select(values, max_points)
     if len(keep) == len(values):
-        return MetricSeries(**series)  # type: ignore[typeddict-item]
+        return MetricSeries(**series)
     return MetricSeries(
         run_id=series["run_id"], key=series["key"],
         step=[series["step"][i] for i in keep],
@@ -125,7 +125,7 @@ def _extremes_python(values: Sequence[float], bounds: Sequence[tuple[int, int]])
                 out.append((None, None))
                 continue
             low, high = min(numbers), max(numbers)
-        out.append((values.index(low, lo, hi), values.index(high, lo, hi)))  # type: ignore[call-arg]
+        out.append((values.index(low, lo, hi), values.index(high, lo, hi)))
     return out
 
 
