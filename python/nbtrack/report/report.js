@@ -1,0 +1,71 @@
+// nbtrack run report: draws every chart with the Vega bundle inlined above (no network),
+// and sizes the sandboxed frames that hold HTML outputs. Runs as a module after the bundle.
+
+const lib = window.nbtrackVega;
+
+// Vega may try to load data from a URL a notebook's own spec names: refuse, the report is offline.
+function offlineLoader(vega) {
+  const loader = vega.loader();
+  const refuse = (uri) => Promise.reject(new Error(`not loaded (the report is offline): ${uri}`));
+  loader.load = refuse;
+  loader.sanitize = refuse;
+  loader.http = refuse;
+  loader.file = refuse;
+  return loader;
+}
+
+function fail(figure, message) {
+  figure.dataset.state = 'failed';
+  const note = document.createElement('p');
+  note.className = 'chart-error';
+  note.textContent = `This chart could not be drawn: ${message}`;
+  figure.querySelector('.chart-view').replaceChildren(note);
+}
+
+async function drawCharts() {
+  const figures = [...document.querySelectorAll('figure.chart')];
+  if (!figures.length) return;
+  if (!lib || !lib.vegaEmbed) {
+    figures.forEach((f) => fail(f, 'the Vega library is missing from this file'));
+    return;
+  }
+  const loader = offlineLoader(lib.vega);
+  for (const figure of figures) {
+    try {
+      const spec = JSON.parse(figure.querySelector('script.chart-spec').textContent);
+      await lib.vegaEmbed(figure.querySelector('.chart-view'), spec, {
+        mode: figure.dataset.mode === 'vega' ? 'vega' : 'vega-lite',
+        renderer: 'svg',
+        actions: false,
+        loader,
+      });
+      figure.dataset.state = 'drawn';
+    } catch (error) {
+      fail(figure, error && error.message ? error.message : String(error));
+    }
+    // Let the page paint between charts: a report of twenty runs stays responsive.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+function fitFrame(frame) {
+  try {
+    const doc = frame.contentDocument;
+    if (doc && doc.body && doc.body.firstChild) {
+      // The body's own height: the document's is never less than the frame's.
+      const height = Math.ceil(doc.body.getBoundingClientRect().height);
+      frame.style.height = `${Math.min(Math.max(height + 4, 24), 1200)}px`;
+    }
+  } catch (error) {
+    // A frame we cannot read keeps its CSS height (and can be resized by hand).
+  }
+}
+
+for (const frame of document.querySelectorAll('iframe.html-output')) {
+  frame.addEventListener('load', () => fitFrame(frame));
+  fitFrame(frame);
+}
+
+drawCharts().finally(() => {
+  document.documentElement.dataset.charts = 'done';
+});
