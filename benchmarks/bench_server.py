@@ -5,7 +5,9 @@ series. Measured in-process (the service functions the handlers call) and over r
 against a real ``jupyter server`` with token auth:
 
 - ``GET runs`` first page (50 runs) sorted by a metric summary, and by start time;
-- ``GET runs/{ref}/metrics`` of the 1M-point series downsampled to 1,000 points.
+- ``GET runs/{ref}/metrics`` of the 1M-point series downsampled to 1,000 points: read and
+  reduced ("cold", each request a new ``max_points`` so the server's cache never answers), and
+  asked again while the series is unchanged ("cached").
 
 Target: under 100 ms each. Usage::
 
@@ -150,19 +152,24 @@ def main() -> None:
         ("runs page 1, sort=params.lr desc",
          lambda: service.runs_page(path, sort="params.lr")),
         ("runs page 1, q=sweep-99", lambda: service.runs_page(path, search="sweep-99")),
-        ("metrics 1M -> 1000 points",
+        ("metrics 1M -> 1000 points, cold", lambda: cold_metrics(1000)),
+        ("metrics 1M -> 1000 points, cached",
          lambda: service.run_metrics(path, "long", max_points=1000)),
         ("status", lambda: service.status(path)),
     ]
+
+    def cold_metrics(max_points: int) -> object:
+        service._caches.clear()
+        return service.run_metrics(path, "long", max_points=max_points)
+
     for label, fn in cases:
         first, median = median_ms(lambda fn=fn: service.to_json(fn()), args.repeat)
         print(f"  {label:38s} {median:7.1f} ms   ({first:.1f})")
     numpy_from = downsample.NUMPY_FROM
     downsample.NUMPY_FROM = 10**12
-    first, median = median_ms(
-        lambda: service.to_json(service.run_metrics(path, "long", max_points=1000)), 5)
+    first, median = median_ms(lambda: service.to_json(cold_metrics(1000)), 5)
     downsample.NUMPY_FROM = numpy_from
-    print(f"  {'metrics 1M -> 1000, without numpy':38s} {median:7.1f} ms   ({first:.1f})")
+    print(f"  {'metrics 1M -> 1000, cold, without numpy':38s} {median:7.1f} ms   ({first:.1f})")
 
     process, base, token = serve(workspace)
     try:
@@ -170,11 +177,18 @@ def main() -> None:
         for label, url in [
             ("GET runs?sort=metrics.loss&order=asc", "runs?sort=metrics.loss&order=asc"),
             ("GET runs (sort=started desc)", "runs"),
-            ("GET runs/long/metrics?max_points=1000", "runs/long/metrics?max_points=1000"),
             ("GET status", "status"),
         ]:
             first, median = median_ms(lambda url=url: fetch(base + url, token), args.repeat)
             print(f"  {label:38s} {median:7.1f} ms   ({first:.1f})")
+        sizes = iter(range(1000, 0, -1))  # a new max_points each time: never from the cache
+        first, median = median_ms(
+            lambda: fetch(base + f"runs/long/metrics?max_points={next(sizes)}", token),
+            args.repeat)
+        print(f"  {'GET runs/long/metrics (1M), cold':38s} {median:7.1f} ms   ({first:.1f})")
+        first, median = median_ms(
+            lambda: fetch(base + "runs/long/metrics?max_points=1000", token), args.repeat)
+        print(f"  {'GET runs/long/metrics (1M), cached':38s} {median:7.1f} ms   ({first:.1f})")
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import math
 import random
 from array import array
+from pathlib import Path
 
 import pytest
 
+import nbtrack
+from nbtrack import config
 from nbtrack.model import MetricSeries
 from nbtrack.store import downsample as ds
+from nbtrack.store import schema
 
 
 def series(values: list[float], start: int = 0) -> MetricSeries:
@@ -90,3 +94,32 @@ def test_downsample_keeps_points_aligned_and_says_it_reduced() -> None:
     assert 250 + 100 not in reduced["step"]
     short = series([1.0, 2.0, 3.0])
     assert ds.downsample(short, 10) == short and ds.downsample(short, 10) is not short
+
+
+def test_a_cached_long_series_is_read_again_once_points_are_added(workspace: Path) -> None:
+    run = nbtrack.init("long", capture_env=False)
+    for _ in range(30_000):
+        run.log({"loss": 1.0})
+    run.history()  # flush
+    cache = ds.SeriesCache(min_points=10_000)
+
+    def read() -> MetricSeries:
+        db = schema.connect(config.db_path(), readonly=True)
+        try:
+            (found,) = ds.read_series(db, run.number, run.id, ["loss"], max_points=100,
+                                      cache=cache)
+        finally:
+            db.close()
+        return found
+
+    first = read()
+    assert first["step_max"] == 29_999 and first["count"] == 30_000
+    assert read() is first  # nothing added: answered from the cache
+    run.log({"loss": 80.0}, step=30_000)
+    run.log({"loss": 1.0}, step=30_001)
+    run.history()
+    second = read()
+    assert second is not first
+    assert second["count"] == 30_002 and second["step_max"] == 30_001
+    assert 30_000 in second["step"]  # the new spike
+    run.finish()

@@ -112,7 +112,8 @@ def run_metrics(
         number = queries.resolve_run(db, ref)
         run_id = _run_id(db, number)
         series = downsample.read_series(
-            db, number, run_id, keys or None, max_points=max_points, after_step=after_step
+            db, number, run_id, keys or None, max_points=max_points, after_step=after_step,
+            cache=_cache_for(path),
         )
     return MetricsResponse(run_id=run_id, series=series)
 
@@ -164,7 +165,7 @@ def chart(
                 s
                 for r in records
                 for s in downsample.read_series(db, r["number"], r["id"], keys,
-                                                max_points=max_points)
+                                                max_points=max_points, cache=_cache_for(path))
             ]
             labels = {r["id"]: f"#{r['number']} {r['name']}" for r in records}
             built = charts.curves(series, labels, log_scale=log_scale, smoothing=smoothing)
@@ -288,6 +289,14 @@ def _writing(path: Path) -> Iterator[sqlite_utils.Database]:
         yield db
     finally:
         db.close()
+
+
+_caches: dict[Path, downsample.SeriesCache] = {}
+
+
+def _cache_for(path: Path) -> downsample.SeriesCache:
+    """The reduced-series cache of one store file (run ids are unique within a store)."""
+    return _caches.setdefault(path, downsample.SeriesCache())
 
 
 def _run_id(db: sqlite_utils.Database, number: int) -> str:

@@ -13,7 +13,9 @@ are the same either way.
 from __future__ import annotations
 
 import math
+import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -98,19 +100,66 @@ def read_series(
     *,
     max_points: int,
     after_step: int | None = None,
+    cache: SeriesCache | None = None,
 ) -> list[MetricSeries]:
     """The given metrics (default: all) of one run, each reduced to ``max_points`` points.
 
     With ``after_step`` only the points after that step are read (and reduced): what a live
-    view asks for to extend the curve it has.
+    view asks for to extend the curve it has. A ``cache`` answers a long series again without
+    reading it while nothing was added to it.
     """
     wanted = list(keys) if keys is not None else queries.metric_keys(db, run)
-    return [
-        series_of(
-            run_id, key, queries.metric_arrays(db, run, key, after_step=after_step), max_points
-        )
-        for key in wanted
-    ]
+    out = []
+    for key in wanted:
+        version = _version(db, run, key) if cache is not None else None
+        cached = cache.get((run_id, key, max_points, after_step), version) if cache else None
+        if cached is None:
+            points = queries.metric_arrays(db, run, key, after_step=after_step)
+            cached = series_of(run_id, key, points, max_points)
+            if cache is not None and len(points) >= cache.min_points:
+                cache.put((run_id, key, max_points, after_step), version, cached)
+        out.append(cached)
+    return out
+
+
+class SeriesCache:
+    """Reduced long series by (run id, key, max_points, after_step), most recent kept.
+
+    Metric chunks are only ever appended, so a series is unchanged while the number and the
+    last ``seq`` of its chunks are; that pair is checked on every read. Entries are shared:
+    callers must not change the series they get.
+    """
+
+    def __init__(self, size: int = 64, min_points: int = 20_000) -> None:
+        self.size = size
+        self.min_points = min_points
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, MetricSeries]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], version: Any) -> MetricSeries | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: tuple[Any, ...], version: Any, series: MetricSeries) -> None:
+        with self._lock:
+            self._entries[key] = (version, series)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _version(db: sqlite_utils.Database, run: int, key: str) -> tuple[int, int | None]:
+    """``(chunks, last seq)`` of one series: changes whenever points are added to it."""
+    row = db.execute(
+        "SELECT COUNT(*), MAX(c.seq) FROM metric_chunks AS c JOIN metric_keys AS k"
+        " ON k.id = c.key WHERE c.run = ? AND k.key = ?",
+        (run, key),
+    ).fetchone()
+    return int(row[0]), row[1]
 
 
 def _extremes_python(values: Sequence[float], bounds: Sequence[tuple[int, int]]) -> list[Extremes]:
