@@ -589,6 +589,12 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
 
     nb = nbformat.read(path, as_version=4)
     env = {**os.environ, "NBTRACK_DIR": str(workspace), "NBTRACK_NOTEBOOK": str(path)}
+    package_root = Path(__file__).resolve().parents[1]
+    if package_root.name not in ("site-packages", "dist-packages"):
+        # A source checkout: let the kernel import this same nbtrack.
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(package_root), env.get("PYTHONPATH", "")) if p
+        )
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(workspace)}})
     try:

@@ -20,11 +20,11 @@ PARAM_PREFIX = "w_"
 
 # A param's value column has no type: numbers compare only with numbers, text with text.
 _NUMERIC = "typeof(value) IN ('integer', 'real')"
-_SPECIAL = "(CASE value WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END)"  # 9e999 is +inf
-_TEXT_KINDS = "kind IN ('str', 'json')"
+_TEXT = "typeof(value) = 'text'"
 
-# The summary value of a metric: an explicit value (JSON text) overrides the last one.
-_SUMMARY_VALUE = "(CASE WHEN override IS NOT NULL THEN json_extract(override, '$') ELSE last END)"
+#: The summary value of a metric: an explicit value (JSON text) overrides the last one. The
+#: index ``summary_key_value`` (migration m002) is on exactly this expression.
+SUMMARY_VALUE = "(CASE WHEN override IS NOT NULL THEN json_extract(override, '$') ELSE last END)"
 
 _RUN_TEXT = {"name": "runs.name", "id": "runs.id", "notebook": "runs.notebook",
              "notes": "runs.notes"}
@@ -100,14 +100,16 @@ class _Compiler:
         if field.kind in ("params", "metrics"):
             table = "params" if field.kind == "params" else "summary"
 
-            def cond() -> str:
+            def cond() -> list[str]:
                 parts = [
-                    self.value_cond(c) if field.kind == "params"
-                    else self.metric_cond(c)
+                    f"({alternative})"
                     for c in eq
+                    for alternative in (
+                        self.value_cond(c) if field.kind == "params" else self.metric_cond(c)
+                    )
                 ]
                 joined = " OR ".join(parts)
-                return f"NOT ({joined})" if node.negated else f"({joined})"
+                return [f"NOT ({joined})" if node.negated else f"({joined})"]
 
             # A run without the key is in neither ``x in (...)`` nor ``x not in (...)``.
             return self.keyed(table, field, cond)
@@ -122,47 +124,58 @@ class _Compiler:
         return f"(NOT ({joined}))" if node.negated else f"({joined})"
 
     # -- params and metrics ------------------------------------------------------------------
-    def keyed(self, table: str, field: Field, cond: Callable[[], str]) -> str:
-        """Runs with a row of ``table`` for the field's key whose value meets ``cond``."""
+    def keyed(self, table: str, field: Field, cond: Callable[[], list[str]]) -> str:
+        """Runs with a row of ``table`` for the field's key whose value meets one of the
+        alternatives ``cond`` returns (each its own subquery, so each can use an index)."""
         key = self.bind(field.key)
-        return f"runs.number IN (SELECT run FROM {table} WHERE key = {key} AND {cond()})"
+        subqueries = [
+            f"runs.number IN (SELECT run FROM {table} WHERE key = {key} AND {alternative})"
+            for alternative in cond()
+        ]
+        return subqueries[0] if len(subqueries) == 1 else "(" + " OR ".join(subqueries) + ")"
 
     def missing(self, c: Compare) -> str:
         """``= null``: the run has no value for the key (no row, or a null / NaN value)."""
         self.only_equality(c, "null")
         table = "params" if c.field.kind == "params" else "summary"
-        expr = "value" if table == "params" else (c.field.aggregate or _SUMMARY_VALUE)
+        expr = "value" if table == "params" else (c.field.aggregate or SUMMARY_VALUE)
         key = self.bind(c.field.key)
         test = "NOT IN" if c.op == "=" else "IN"
         return (f"runs.number {test} (SELECT run FROM {table} WHERE key = {key}"
                 f" AND {expr} IS NOT NULL)")
 
-    def value_cond(self, c: Compare) -> str:
-        """A condition on a param's ``value`` / ``kind`` columns for ``value op literal``."""
+    def value_cond(self, c: Compare) -> list[str]:
+        """Conditions (any may hold) on a param's ``value`` / ``kind`` for ``value op literal``.
+
+        Written so that SQLite answers them from the ``(key, value)`` index: a range on
+        ``value`` with a ``typeof`` test (numbers sort before text in an index).
+        """
         op, lit = c.op, c.value
         self.check_operator(c, ("=", "!=", *_ORDER, "~"))
         if op == "~":
-            return f"typeof(value) = 'text' AND value GLOB {self.pattern(lit)}"
+            return [f"value GLOB {self.pattern(lit)} AND {_TEXT}"]
         if lit.kind == "bool":
             self.only_equality(c, "true and false")
             mark = self.bind(int(lit.value))
             cond = f"kind = 'bool' AND value = {mark}"
-            return cond if op == "=" else f"NOT ({cond})"
+            return [cond if op == "=" else f"NOT ({cond})"]
         if lit.kind == "duration":
             raise self.error("relative times such as -7d compare with created only",
                              lit.pos, "a number or a string")
-        if lit.kind == "number":
-            mark = self.bind(lit.value)
-            if op == "!=":
-                return f"value IS NOT {mark}"
-            return (f"(({_NUMERIC} AND value {op} {mark})"
-                    f" OR (kind = 'float_special' AND {_SPECIAL} {op} {mark}))")
-        mark = self.bind(lit.value if lit.kind == "string" else lit.text)  # dates as text
+        mark = self.bind(lit.value if lit.kind in ("string", "number") else lit.text)
         if op == "!=":
-            return f"value IS NOT {mark}"
-        return f"{_TEXT_KINDS} AND value {op} {mark}"
+            return [f"value IS NOT {mark}"]
+        if lit.kind != "number":
+            return [f"value {op} {mark} AND {_TEXT}"]  # dates compare as their text
+        alternatives = [f"value {op} {mark} AND {_NUMERIC}"]
+        # Infinite params are stored as the text 'inf' / '-inf' (kind float_special).
+        if op in ("<", "<="):
+            alternatives.append("value = '-inf' AND kind = 'float_special'")
+        elif op in (">", ">="):
+            alternatives.append("value = 'inf' AND kind = 'float_special'")
+        return alternatives
 
-    def metric_cond(self, c: Compare) -> str:
+    def metric_cond(self, c: Compare) -> list[str]:
         """A condition on a ``summary`` row: the summary value, or its min / max / last."""
         op, lit = c.op, c.value
         self.check_operator(c, ("=", "!=", *_ORDER, "~"))
@@ -173,23 +186,26 @@ class _Compiler:
             if column:
                 raise self.error(f"metrics.{c.field.key}.{column} is a number", lit.pos,
                                  "a number")
+            text = f"typeof({SUMMARY_VALUE}) = 'text'"  # an explicit text summary value
             if op == "~":
-                return (f"json_type(override) = 'text'"
-                        f" AND json_extract(override, '$') GLOB {self.pattern(lit)}")
+                return [f"{SUMMARY_VALUE} GLOB {self.pattern(lit)} AND {text}"]
             mark = self.bind(lit.value)
-            cmp = "IS NOT" if op == "!=" else op
-            return f"json_type(override) = 'text' AND json_extract(override, '$') {cmp} {mark}"
+            if op == "!=":
+                return [f"{SUMMARY_VALUE} IS NOT {mark}"]
+            return [f"{SUMMARY_VALUE} {op} {mark} AND {text}"]
         if lit.kind == "bool":
             self.only_equality(c, "true and false")
         mark = self.bind(int(lit.value) if lit.kind == "bool" else lit.value)
         if column:
-            return f"{column} IS NOT {mark}" if op == "!=" else f"{column} {op} {mark}"
+            return [f"{column} IS NOT {mark}" if op == "!=" else f"{column} {op} {mark}"]
         if op == "!=":
-            return f"{_SUMMARY_VALUE} IS NOT {mark}"
-        # Split so that the common case (no override) can use the (key, last) index.
-        return (f"((override IS NULL AND last {op} {mark}) OR (override IS NOT NULL AND"
-                f" json_type(override) IN ('integer', 'real', 'true', 'false')"
-                f" AND json_extract(override, '$') {op} {mark}))")
+            return [f"{SUMMARY_VALUE} IS NOT {mark}"]
+        # A range on the summary_key_value index; text sorts after numbers, so only the
+        # ranges reaching upwards need to leave text values out.
+        cond = f"{SUMMARY_VALUE} {op} {mark}"
+        if op in (">", ">="):
+            cond += f" AND typeof({SUMMARY_VALUE}) IN ('integer', 'real')"
+        return [cond]
 
     # -- run columns ---------------------------------------------------------------------
     def run_text(self, c: Compare) -> str:

@@ -119,6 +119,25 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m002_summary_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for filtering and ranking runs by metric (``nbtrack.query``).
+
+    ``summary_key_value`` indexes each metric's summary value (the explicit one if set, else the
+    last); its expression must stay identical to ``nbtrack.query.compiler.SUMMARY_VALUE`` for
+    SQLite to use it. ``summary_key_min`` / ``summary_key_max`` serve the leaderboard.
+    """
+    db.executescript(
+        """
+        CREATE INDEX summary_key_value ON summary (
+            key, (CASE WHEN override IS NOT NULL THEN json_extract(override, '$') ELSE last END)
+        );
+        CREATE INDEX summary_key_min ON summary (key, min);
+        CREATE INDEX summary_key_max ON summary (key, max);
+        """
+    )
+
+
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
     """Open the store at ``path``; a writable open creates it and applies pending migrations.
 
