@@ -123,3 +123,33 @@ def test_a_cached_long_series_is_read_again_once_points_are_added(workspace: Pat
     assert second["count"] == 30_002 and second["step_max"] == 30_001
     assert 30_000 in second["step"]  # the new spike
     run.finish()
+
+
+@pytest.mark.parametrize("out_of_order", [False, True])
+def test_points_read_for_downsampling_are_the_stored_series(
+    workspace: Path, out_of_order: bool
+) -> None:
+    from nbtrack.store import queries
+
+    run = nbtrack.init("steps", capture_env=False)
+    for step in range(20_000):
+        run.log({"loss": step * 0.5}, step=step)
+        if step % 7_000 == 6_999:
+            run.history()  # flush: the series spans several batches and chunks
+    if out_of_order:
+        run.log({"loss": -1.0}, step=5)  # logged again: the later point wins
+        run.log({"loss": -2.0}, step=25_000)
+        run.log({"loss": -3.0}, step=20_500)
+    run.finish()
+    db = schema.connect(config.db_path(), readonly=True)
+    try:
+        for after in (None, -1, 0, 6_999, 7_000, 19_999, 30_000):
+            ours = ds.read_points(db, run.number, "loss", after_step=after)
+            theirs = queries.metric_arrays(db, run.number, "loss", after_step=after)
+            assert (ours.steps, ours.values, ours.times, ours.cells) == (
+                theirs.steps, theirs.values, theirs.times, theirs.cells), after
+        if out_of_order:
+            whole = ds.read_points(db, run.number, "loss")
+            assert whole.values[5] == -1.0 and whole.steps[-2:].tolist() == [20_500, 25_000]
+    finally:
+        db.close()

@@ -23,7 +23,7 @@ import sqlite_utils
 
 from nbtrack.model import MetricSeries
 from nbtrack.store import queries
-from nbtrack.store.points import PointArrays
+from nbtrack.store.points import PointArrays, unpack
 
 #: Series with at least this many points are scanned with numpy when it is installed.
 NUMPY_FROM = 20_000
@@ -114,7 +114,7 @@ def read_series(
         version = _version(db, run, key) if cache is not None else None
         cached = cache.get((run_id, key, max_points, after_step), version) if cache else None
         if cached is None:
-            points = queries.metric_arrays(db, run, key, after_step=after_step)
+            points = read_points(db, run, key, after_step=after_step)
             cached = series_of(run_id, key, points, max_points)
             if cache is not None and len(points) >= cache.min_points:
                 cache.put((run_id, key, max_points, after_step), version, cached)
@@ -125,9 +125,9 @@ def read_series(
 class SeriesCache:
     """Reduced long series by (run id, key, max_points, after_step), most recent kept.
 
-    Metric chunks are only ever appended, so a series is unchanged while the number and the
-    last ``seq`` of its chunks are; that pair is checked on every read. Entries are shared:
-    callers must not change the series they get.
+    Metric chunks are only ever appended, so a series is unchanged while the ``seq`` of its
+    last chunk is; that is checked on every read. Entries are shared: callers must not change
+    the series they get.
     """
 
     def __init__(self, size: int = 64, min_points: int = 20_000) -> None:
@@ -152,14 +152,42 @@ class SeriesCache:
                 self._entries.popitem(last=False)
 
 
-def _version(db: sqlite_utils.Database, run: int, key: str) -> tuple[int, int | None]:
-    """``(chunks, last seq)`` of one series: changes whenever points are added to it."""
+def read_points(
+    db: sqlite_utils.Database, run: int, key: str, *, after_step: int | None = None
+) -> PointArrays:
+    """One metric's points, as :func:`nbtrack.store.queries.metric_arrays` reads them.
+
+    Chunks logged in step order (the usual case) are joined with one copy per column instead
+    of growing each array chunk by chunk, which is about twice as fast for a long series.
+    """
+    rows = db.execute(
+        'SELECT c.step_min, c.step_max, c.ordered, c.steps, c."values", c.times, c.cells'
+        " FROM metric_chunks AS c JOIN metric_keys AS k ON k.id = c.key"
+        " WHERE c.run = ? AND k.key = ? AND c.step_max > ? ORDER BY c.seq",
+        (run, key, -(2**63) if after_step is None else after_step),
+    ).fetchall()
+    last_max: int | None = None
+    for step_min, step_max, ordered, *_ in rows:
+        if not ordered or (last_max is not None and step_min <= last_max):
+            points = unpack(rows)  # steps logged twice or out of order: the general path
+            break
+        last_max = step_max
+    else:
+        columns = [array(code) for code in "qddq"]
+        for i, column in enumerate(columns, start=3):
+            column.frombytes(b"".join(row[i] for row in rows))
+        points = PointArrays(*columns)
+    return points if after_step is None else points.after(after_step)
+
+
+def _version(db: sqlite_utils.Database, run: int, key: str) -> int | None:
+    """The last chunk number of one series: chunks are only appended, so it marks a change."""
     row = db.execute(
-        "SELECT COUNT(*), MAX(c.seq) FROM metric_chunks AS c JOIN metric_keys AS k"
-        " ON k.id = c.key WHERE c.run = ? AND k.key = ?",
+        "SELECT c.seq FROM metric_chunks AS c JOIN metric_keys AS k ON k.id = c.key"
+        " WHERE c.run = ? AND k.key = ? ORDER BY c.seq DESC LIMIT 1",
         (run, key),
     ).fetchone()
-    return int(row[0]), row[1]
+    return None if row is None else int(row[0])
 
 
 def _extremes_python(values: Sequence[float], bounds: Sequence[tuple[int, int]]) -> list[Extremes]:
