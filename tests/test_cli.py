@@ -299,3 +299,14 @@ def test_demo_runs_the_quickstart_in_a_real_kernel(runner, tmp_path) -> None:
     runs = nbtrack.runs(workspace=ws).records()
     assert {r["notebook"] for r in runs} == {"quickstart.ipynb"}
     assert all(r["status"] == "finished" for r in runs)
+
+
+def test_list_shows_the_metrics_it_filters_or_sorts_by(runner, workspace) -> None:
+    with nbtrack.init(name="many", capture_env=False) as run:
+        run.log({"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0, "val/loss": 0.5})
+    header = invoke(runner, "list").output.splitlines()[0].split()
+    assert "val/loss" not in header  # three metric columns by default
+    header = invoke(runner, "list", "--where", "metrics.val/loss < 1").output.splitlines()[0]
+    assert header.split()[6] == "val/loss"
+    header = invoke(runner, "list", "--sort", "-metrics.d.max").output.splitlines()[0]
+    assert header.split()[6] == "d"

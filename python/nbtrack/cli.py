@@ -178,9 +178,23 @@ def list_(where: str | None, sort: str | None, limit: int, offset: int, as_json:
         elif numbers:
             from nbtrack.text import runs_table
 
-            click.echo(runs_table(queries.run_records(db, numbers), total=total))
+            click.echo(runs_table(queries.run_records(db, numbers), total=total,
+                                  first=_metrics_named(where, order)))
     if not numbers:
         _fail("no runs match" if (where or offset) else "no runs recorded in this workspace yet")
+
+
+def _metrics_named(where: str | None, sort: str) -> list[str]:
+    """The metric keys a filter and a sort name, to show them as columns first."""
+    from nbtrack.query.parser import AGGREGATES, fields_of, parse
+
+    keys = [f.key for f in fields_of(parse(where)) if f.kind == "metrics" and f.key] \
+        if where and where.strip() else []
+    if sort.startswith("metrics."):
+        key = sort[len("metrics."):]
+        base, _, aggregate = key.rpartition(".")
+        keys.append(base if base and aggregate in AGGREGATES else key)
+    return list(dict.fromkeys(keys))
 
 
 def _pages(db: Any, numbers: Sequence[int]) -> Iterator[RunRecord]:

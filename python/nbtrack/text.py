@@ -48,11 +48,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def runs_table(records: Sequence[RunRecord], total: int | None = None, metrics: int = 3) -> str:
-    """The runs as an aligned table: number, name, status, start, duration, tags, metrics."""
+def runs_table(
+    records: Sequence[RunRecord], total: int | None = None, metrics: int = 3,
+    first: Sequence[str] = (),
+) -> str:
+    """The runs as an aligned table: number, name, status, start, duration, tags, metrics
+    (the ``first`` metric keys, then others up to ``metrics`` columns)."""
     if not records:
         return "no runs recorded in this workspace yet"
-    keys: list[str] = []
+    keys: list[str] = list(first)
+    metrics = max(metrics, len(keys))
     for r in records:
         for k in r["summary"]:
             if k not in keys:

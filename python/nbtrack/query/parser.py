@@ -262,3 +262,12 @@ class _Parser:
             if word not in _KEYWORDS:
                 raise self.fail(_VALUE_HELP, hint=f'quote text values: "{tok.text}"')
         raise self.fail(_VALUE_HELP)
+
+
+def fields_of(node: Node) -> list[Field]:
+    """The fields a filter's syntax tree compares, in the order they appear."""
+    if isinstance(node, BoolOp):
+        return [f for item in node.items for f in fields_of(item)]
+    if isinstance(node, Not):
+        return fields_of(node.item)
+    return [node.field]
