@@ -253,7 +253,10 @@ def live_curves(keys: Sequence[str] = (), title: str | None = None) -> dict[str,
     """
     chart = _curves_chart(alt.NamedData(name=LIVE_DATA), list(keys), [],
                           log_scale=False, smoothing=False, title=title)
-    return chart.to_dict(validate=False)
+    spec = chart.to_dict(validate=False)
+    # Sized again on every data change: the legend and the panels appear as points arrive.
+    spec["autosize"] = {"type": "pad", "resize": True}
+    return spec
 
 
 def _param_type(values: Sequence[Any]) -> str:

@@ -431,7 +431,7 @@ class LiveChart(_Widget):
             steps, values = reducer.view()
             series[key] = {"step": steps.tobytes(), "value": values.tobytes()}
         with self.hold_sync():
-            if keys != self._spec_keys:
+            if keys and keys != self._spec_keys:
                 self._spec_keys = keys
                 self.metric_keys = list(keys)
                 self.spec = charts.live_curves(keys)

@@ -30,11 +30,16 @@ function h(tag, attrs = {}, ...children) {
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
+}
+
+// replaceChildren with h()'s conveniences: nested arrays flattened, null/false skipped.
+function setChildren(node, ...children) {
+  node.replaceChildren(...h("div", {}, ...children).childNodes);
 }
 
 function fmt(value) {
@@ -93,13 +98,17 @@ function themed(spec, el) {
   return { ...spec, config };
 }
 
+// Renders into a detached holder that replaces `el`'s content once drawn: no flicker, and a
+// slower stale render never lands over a newer one (callers compare tokens before swapping).
 async function embedChart(model, el, spec) {
   const vegaEmbed = await vegaEmbedFor(model);
-  const result = await vegaEmbed(el, themed(spec, el), {
+  const holder = h("div");
+  const result = await vegaEmbed(holder, themed(spec, el), {
     renderer: "svg",
     actions: { export: true, source: false, compiled: false, editor: false },
     tooltip: { theme: "custom" },
   });
+  result.show = () => el.replaceChildren(holder);
   return result;
 }
 
@@ -143,15 +152,19 @@ function renderLive({ model, el }) {
     info.textContent = parts.join(" · ");
   }
 
+  let token = 0;
   async function embed() {
     const spec = model.get("spec");
+    const mine = ++token;
     if (!spec || !Object.keys(spec).length) return;
     try {
       const result = await embedChart(model, chartEl, spec);
-      if (disposed) return result.finalize();
-      view?.finalize?.();
+      if (disposed || mine !== token) return result.finalize();
+      const previous = view;
       view = result.view;
       await pushData();
+      result.show();
+      previous?.finalize?.();
     } catch (error) {
       errorBox(chartEl, error);
     }
@@ -195,13 +208,17 @@ function chartSlot(model, el, trait = "spec") {
   async function draw() {
     const spec = model.get(trait);
     const mine = ++token;
-    result?.finalize();
-    result = null;
-    el.replaceChildren();
-    if (!spec || !Object.keys(spec).length) return;
+    if (!spec || !Object.keys(spec).length) {
+      result?.finalize();
+      result = null;
+      el.replaceChildren();
+      return;
+    }
     try {
       const r = await embedChart(model, el, spec);
       if (mine !== token) return r.finalize();
+      r.show();
+      result?.finalize();
       result = r;
     } catch (error) {
       errorBox(el, error);
@@ -235,7 +252,7 @@ function renderCard({ model, el }) {
       `started ${fmtTime(r.started)}`, `duration ${fmtDuration(r.duration)}`,
       r.notebook ? `notebook ${r.notebook}` : null, `id ${r.id}`,
     ].filter(Boolean).join(" · ");
-    body.replaceChildren(
+    setChildren(body,
       h("div", { class: "nbt-card-head" }, h("b", {}, runLabel(r)), " ", statusBadge(r.status),
         ...(r.tags ?? []).map((t) => h("span", { class: "nbt-tag" }, t))),
       h("div", { class: "nbt-muted" }, meta),
@@ -403,6 +420,14 @@ function diffLines(text) {
   }));
 }
 
+// A cell only one run executed reads as wholly removed (first run) or added (second run).
+function cellDiff(c) {
+  if (c.diff) return c.diff;
+  if (c.b_source === null) return (c.a_source ?? "").split("\n").map((l) => `-${l}`).join("\n");
+  if (c.a_source === null) return (c.b_source ?? "").split("\n").map((l) => `+${l}`).join("\n");
+  return c.a_source ?? "";
+}
+
 function renderDiff({ model, el }) {
   const root = h("div");
   el.append(root);
@@ -424,7 +449,7 @@ function renderDiff({ model, el }) {
       h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))),
       h("tbody", {}, rows.map((row, i) => h("tr", { class: classes(i) },
         row.map((x) => h("td", {}, x))))));
-    root.replaceChildren(
+    setChildren(root,
       h("div", { class: "nbt-card-head" }, h("b", {}, "diff "), names.join("  vs  ")),
       h("div", { class: "nbt-section" }, "params ", allToggle),
       params.length
@@ -445,7 +470,7 @@ function renderDiff({ model, el }) {
         h("summary", {}, `cell ${c.index + 1}` + (c.cell_id ? ` (${c.cell_id})` : "") +
           (c.a_source === null ? " — only in the second run" :
             c.b_source === null ? " — only in the first run" : "")),
-        diffLines(c.diff || c.a_source || c.b_source || ""))),
+        diffLines(cellDiff(c)))),
       variables.length ? h("div", { class: "nbt-section" }, "variables") : null,
       variables.length
         ? grid(["name", names[0], names[names.length - 1]],

@@ -1,0 +1,272 @@
+"""Inline widgets in a real JupyterLab, driven by Debian's Chromium.
+
+Each test writes a notebook, opens it in JupyterLab, runs its cells with Shift+Enter and looks at
+what renders. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.ui
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _settings(settings: Path, theme: str = "JupyterLab Light") -> None:
+    """Lab settings: no news popup, no update check, the given theme."""
+    apputils = settings / "@jupyterlab" / "apputils-extension"
+    apputils.mkdir(parents=True, exist_ok=True)
+    (apputils / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    (apputils / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
+
+
+class Lab:
+    def __init__(self, root: Path, url: str, token: str, settings: Path) -> None:
+        self.root = root
+        self.url = url
+        self.token = token
+        self.settings = settings
+
+    def notebook(self, name: str, cells: list[str]) -> str:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+        nbformat.write(nb, self.root / name)
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+
+@pytest.fixture(scope="module")
+def widget_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A real JupyterLab (token auth) whose kernels import nbtrack from this checkout."""
+    root = tmp_path_factory.mktemp("lab")
+    settings = root / ".settings"
+    _settings(settings)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "NBTRACK_DIR": str(root),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "python"), os.environ.get("PYTHONPATH", "")]),
+    }
+    env.pop("NBTRACK_WIDGETS", None)
+    log = (root / ".lab.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError((root / ".lab.log").read_text()) from None
+                time.sleep(0.2)
+        yield Lab(root, url, token, settings)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield pg
+    _shot(pg, f"{request.node.name}-end")  # the last state, to look at when a test fails
+    (ARTIFACTS / f"{request.node.name}-console.txt").write_text("\n".join(errors))
+    context.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('#jp-main-statusbar')?.textContent.includes('| Idle')",
+        timeout=60_000)
+
+
+def _run_cells(page: Any, count: int) -> None:
+    """Shift+Enter from the first cell, ``count`` times (without waiting for results)."""
+    page.locator(".jp-Cell").first.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")
+    for _ in range(count):
+        page.keyboard.press("Shift+Enter")
+
+
+def _wait_idle(page: Any, timeout: float = 120_000) -> None:
+    page.wait_for_function(
+        "() => !document.querySelector('.jp-Notebook .jp-InputPrompt')?.textContent"
+        " || ![...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')]"
+        ".some(p => p.textContent.includes('*'))",
+        timeout=timeout,
+    )
+
+
+LINE_LENGTH = """() => {
+  const paths = [...document.querySelectorAll('.nbtrack-widget .mark-line path')];
+  return paths.reduce((n, p) => n + (p.getAttribute('d') || '').length, 0);
+}"""
+
+
+def test_a_track_cell_draws_its_curves_while_it_runs_and_keeps_them(
+    widget_lab: Lab, page: Any
+) -> None:
+    url = widget_lab.notebook("live.ipynb", [
+        "%load_ext nbtrack",
+        "%%track ui-live\nimport time, math, nbtrack\nfor i in range(120):\n"
+        "    nbtrack.log({'loss': 1 / (i + 1) + 0.03 * math.sin(i / 3), 'acc': i / 120})\n"
+        "    time.sleep(0.08)",
+    ])
+    _open(page, url)
+    _run_cells(page, 2)
+    page.wait_for_selector(".nbtrack-widget .nbt-status-running", timeout=60_000)
+    page.wait_for_function(f"() => ({LINE_LENGTH})() > 0", timeout=60_000)
+    first = page.evaluate(LINE_LENGTH)
+    page.wait_for_function(f"() => ({LINE_LENGTH})() > {first}", timeout=60_000)
+    assert page.locator(".nbtrack-widget .nbt-status-running").count() == 1  # still running
+    _shot(page, "widgets-live-running")
+    page.wait_for_selector(".nbtrack-widget .nbt-status-finished", timeout=60_000)
+    _wait_idle(page)
+    final = page.evaluate(LINE_LENGTH)
+    assert final > first
+    head = page.locator(".nbtrack-widget .nbt-live-head").inner_text()
+    assert "ui-live" in head and "240 points" in head and "step 119" in head
+    assert page.locator(".nbtrack-widget .mark-line path").count() == 2  # loss and acc panels
+    page.locator(".nbtrack-widget").first.scroll_into_view_if_needed()
+    _shot(page, "widgets-live-finished")
+
+
+def test_runs_table_selects_runs_to_overlay_and_the_diff_renders_inline(
+    widget_lab: Lab, page: Any
+) -> None:
+    url = widget_lab.notebook("table.ipynb", [
+        "%load_ext nbtrack\nimport nbtrack\nfrom nbtrack import widgets",
+        "%%track small-lr lr=0.01 --tag ui --no-plot --no-auto-params\n"
+        "for i in range(50):\n    nbtrack.log({'loss': 1 / (1 + 0.1 * i)})",
+        "%%track big-lr lr=0.1 --tag ui --no-plot --no-auto-params\n"
+        "for i in range(50):\n    nbtrack.log({'loss': 1 / (1 + 1.0 * i)})\n"
+        "    nbtrack.log({'acc': i / 50}, step=i)",
+        "table = widgets.runs_table(tag='ui')\ntable",
+        "print('selected:', [r.name for r in table.selected_runs])",
+        "nbtrack.diff('small-lr', 'big-lr').show()",
+    ])
+    _open(page, url)
+    _run_cells(page, 4)
+    rows = page.locator(".nbtrack-widget .nbt-table tbody tr")
+    rows.first.wait_for(timeout=60_000)
+    assert rows.count() == 2
+    lr_header = page.locator(".nbtrack-widget .nbt-table th[data-col='params.lr']")
+    lr_header.click()  # ascending
+    assert rows.first.locator("td").nth(2).inner_text() == "small-lr"
+    lr_header.click()  # descending
+    assert rows.first.locator("td").nth(2).inner_text() == "big-lr"
+    page.locator(".nbtrack-widget .nbt-search").fill("small")
+    assert rows.count() == 1
+    page.locator(".nbtrack-widget .nbt-search").fill("")
+    for i in range(2):
+        rows.nth(i).locator("input[type=checkbox]").check()
+    # Both runs' loss in one panel, big-lr's acc in another.
+    page.wait_for_function(
+        "() => document.querySelectorAll('.nbtrack-widget .nbt-chart .mark-line path')"
+        ".length === 3", timeout=60_000)
+    _shot(page, "widgets-runs-table")
+    _run_cells_from(page, 4, 2)
+    diff = page.locator(".nbtrack-widget").nth(1)
+    diff.locator(".nbt-card-head").wait_for(timeout=60_000)
+    diff.scroll_into_view_if_needed()
+    page.wait_for_selector(".nbtrack-widget .nbt-diff-add", timeout=60_000)
+    output = page.locator(".jp-Cell").nth(4).locator(".jp-OutputArea-output").inner_text()
+    assert "selected: ['big-lr', 'small-lr']" in output  # in table order, newest first
+    assert "lr" in diff.locator("table").first.inner_text()
+    assert "0.01" in diff.inner_text() and "0.1" in diff.inner_text()
+    assert "+    nbtrack.log({'acc': i / 50}, step=i)" in diff.locator(".nbt-code").inner_text()
+    diff.scroll_into_view_if_needed()
+    _shot(page, "widgets-diff")
+
+
+def _run_cells_from(page: Any, index: int, count: int) -> None:
+    page.locator(".jp-Cell").nth(index).locator(".jp-InputPrompt").click()
+    for _ in range(count):
+        page.keyboard.press("Shift+Enter")
+
+
+def test_run_card_reads_well_in_the_dark_theme(widget_lab: Lab, page: Any) -> None:
+    _settings(widget_lab.settings, theme="JupyterLab Dark")
+    try:
+        url = widget_lab.notebook("card.ipynb", [
+            "import math, nbtrack\n"
+            "with nbtrack.init(name='dark', config={'lr': 0.05, 'opt': 'adam'}) as run:\n"
+            "    for i in range(200):\n"
+            "        run.log({'loss': math.exp(-i / 40) + 0.05 * math.sin(i),"
+            " 'acc': 1 - math.exp(-i / 50)})\n"
+            "run.show()",
+        ])
+        _open(page, url)
+        _run_cells(page, 1)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.nbtrack-widget .mark-line path').length === 2",
+            timeout=60_000)
+        card = page.locator(".nbtrack-widget").first
+        assert "#" in card.locator(".nbt-card-head").inner_text()
+        assert "adam" in card.inner_text()
+        label = page.locator(".nbtrack-widget .role-axis-label text").first
+        color = label.get_attribute("fill")
+        assert color and color.lower() not in ("#000", "#000000", "black")
+        card.scroll_into_view_if_needed()
+        _shot(page, "widgets-card-dark")
+    finally:
+        _settings(widget_lab.settings)
