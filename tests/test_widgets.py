@@ -67,8 +67,7 @@ def test_ten_thousand_logs_send_a_bounded_number_of_updates(notebook_mode: Path)
     run.finish()
     # The follower sends at most LIVE_RATE updates a second plus the final one; a loop this
     # fast takes well under a few seconds, so far fewer than one update per log() call.
-    assert 1 <= len(syncs) <= 50
-    assert chart.updates == len(syncs) + 1  # + the first (empty) state at creation
+    assert 1 <= len(syncs) <= chart.updates <= 50
     assert chart.points == 10_000
 
 
