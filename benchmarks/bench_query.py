@@ -117,6 +117,15 @@ def main_bench() -> None:
     show("nbtrack leaderboard loss --where ...",
          timed(process([py, "-m", "nbtrack", "leaderboard", "loss", "--where", WHERE], env),
                few))
+    # sqlite_utils imports pandas and numpy when they are installed (for its insert() type
+    # mapping, which nbtrack does not use): most of the start-up above. What it would cost
+    # without them:
+    lean = ("import sys; sys.modules['pandas'] = sys.modules['numpy'] = None;"
+            " from nbtrack.cli import main; main(sys.argv[1:])")
+    show("what-if, pandas/numpy not imported: nbtrack list --where ...",
+         timed(process([py, "-c", lean, "list", "--where", WHERE, "-n", "20"], env), few))
+    show("what-if, pandas/numpy not imported: nbtrack leaderboard loss",
+         timed(process([py, "-c", lean, "leaderboard", "loss"], env), few))
 
 
 if __name__ == "__main__":

@@ -266,6 +266,7 @@ def test_every_command_has_help(runner) -> None:
         result = invoke(runner, name, "--help")
         assert result.exit_code == 0 and "Example:" in result.output, name
     assert invoke(runner, "nope").exit_code == 2
+    assert invoke(runner, "--version").output.strip() == f"nbtrack {nbtrack.__version__}"
 
 
 def _nbtrack(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ def test_every_command_has_help_an_example_and_a_readme_mention(name: str) -> No
     assert command.help and command.help.strip(), f"nbtrack {name} has no help"
     assert command.get_short_help_str().strip(), f"nbtrack {name} has no short help"
     body = command.help.split("Example:")
-    assert len(body) == 2 and body[1].strip().startswith("nbtrack "), (
+    assert len(body) == 2 and body[1].replace("\b", "").strip().startswith("nbtrack "), (
         f"nbtrack {name}'s docstring must end with an 'Example:' block of nbtrack commands")
     assert f"`nbtrack {name}" in README, f"README.md does not mention `nbtrack {name}`"
     for param in command.params:

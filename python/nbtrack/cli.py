@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import click
 
-from nbtrack import config
+from nbtrack import __version__, config
 from nbtrack.model import RunRecord
 from nbtrack.query import FilterError
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, json_safe, write_rows
@@ -123,7 +123,7 @@ def _selected_numbers(db: Any, where: str | None, refs: Sequence[str]) -> list[i
 # -- the group ------------------------------------------------------------------------------
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="nbtrack", message="nbtrack %(version)s")
+@click.version_option(__version__, message="nbtrack %(version)s")
 @workspace_option
 def main() -> None:
     """nbtrack: find, compare, export and clean up the runs your notebooks recorded.
@@ -134,6 +134,7 @@ def main() -> None:
 
     Example:
 
+    \b
         nbtrack list --where 'params.lr < 0.01' -n 20
     """
 
@@ -162,6 +163,7 @@ def list_(where: str | None, sort: str | None, limit: int, offset: int, as_json:
 
     Example:
 
+    \b
         nbtrack list --where 'params.lr < 0.01 and metrics.loss < 0.5' --sort metrics.loss -n 20
     """
     if as_json and as_csv:
@@ -255,6 +257,7 @@ def show(ref: str, as_json: bool) -> None:
 
     Example:
 
+    \b
         nbtrack show baseline
     """
     from nbtrack.server.service import run_detail
@@ -314,6 +317,7 @@ def diff(refs: tuple[str, ...], show_all: bool, as_json: bool) -> None:
 
     Example:
 
+    \b
         nbtrack diff baseline higher-lr --all
     """
     if len(refs) < 2:
@@ -348,6 +352,7 @@ def leaderboard(metric: str, maximize: bool, where: str | None, limit: int,
 
     Example:
 
+    \b
         nbtrack leaderboard val/acc --max --where 'tags has "sgd"' -n 5
     """
     from nbtrack.query.leaderboard import leaderboard as board
@@ -384,6 +389,7 @@ def export(tables: tuple[str, ...], fmt: str, out: Path | None, where: str | Non
 
     Example:
 
+    \b
         nbtrack export --out dump/ --format jsonl --where 'tags has "cnn"'
         nbtrack export metrics --runs baseline > baseline-points.csv
     """
@@ -419,6 +425,7 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
 
     Example:
 
+    \b
         nbtrack rm 12 13 --yes
         nbtrack rm --where 'status = "crashed" and created < -30d'
     """
@@ -455,6 +462,7 @@ def gc() -> None:
 
     Example:
 
+    \b
         nbtrack gc
     """
     from nbtrack.query.maintenance import collect_garbage
@@ -493,6 +501,7 @@ def sql_(query: str, as_json: bool, as_csv: bool) -> None:
 
     Example:
 
+    \b
         nbtrack sql "select status, count(*) as runs from runs group by status"
     """
     from nbtrack.query.sql import iter_query, readonly_connection
@@ -525,6 +534,7 @@ def report(notebook: Path, out: Path | None, refs: str | None) -> None:
 
     Example:
 
+    \b
         nbtrack report notebooks/quickstart.ipynb -o quickstart-report.html
     """
     try:
@@ -553,6 +563,7 @@ def demo(notebook: Path | None, timeout: int) -> None:
 
     Example:
 
+    \b
         nbtrack demo --workspace /tmp/nbtrack-demo
     """
     import shutil
