@@ -349,3 +349,13 @@ def test_filters_on_params_and_metrics_are_answered_from_indexes(store) -> None:
             assert f"INDEX {index} (key=? AND" in plan, (where, plan)
     finally:
         conn.close()
+
+
+def test_sort_names_are_never_sql_either(store) -> None:
+    ws, _ = store
+    before = _counts(ws)
+    for sort in ("params.x'; DROP TABLE runs; --", "-metrics.loss) DESC; DELETE FROM runs; --"):
+        assert nbtrack.runs(sort=sort, limit=3, workspace=ws).total == N_RUNS
+    with pytest.raises(ValueError):
+        nbtrack.runs(sort="number; DROP TABLE runs", workspace=ws)
+    assert _counts(ws) == before
