@@ -94,12 +94,13 @@ _EXPORT = re.compile(r"export\s*\{([^{}]*)\}\s*;?\s*(?:/\*[\s\S]*?\*/\s*)*\Z")
 _NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
 
 
-def vega_bundle_script(path: Path = BUNDLE) -> str:
+def vega_bundle_script(path: Path | None = None) -> str:
     """The Vega bundle (an ES module) with its exports also put on ``window.nbtrackVega``.
 
     An inline module cannot be imported from, so the bundle's final ``export {...}`` clause is
     read and mirrored as an assignment to a global the report's own script uses.
     """
+    path = path or BUNDLE
     try:
         source = _read(path, path.stat().st_mtime)
     except OSError:

@@ -112,7 +112,8 @@ def _markdown_renderer(attachments: Mapping[str, Any]) -> Any:
                                                       "data:image/gif;", "data:image/webp;")):
                 src = url
             if src is None:
-                return f'<span class="missing-image">[image not embedded: {e(alt or url)}]</span>'
+                what = f"{alt} ({url})" if alt else url
+                return f'<span class="missing-image">[image not embedded: {e(what)}]</span>'
             return f'<img src="{e(src)}" alt="{e(alt)}">'
 
     return mistune.create_markdown(

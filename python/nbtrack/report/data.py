@@ -63,8 +63,9 @@ class StoreView:
     runs: list[RunData] = field(default_factory=list)
     #: Executions of the runs' cells (and cells run outside a run in the same kernels), in order.
     executions: list[CellExecution] = field(default_factory=list)
-    #: ``{execution id: {key: stats}}``: the metric points each execution logged.
-    logged: dict[int, dict[str, KeyStats]] = field(default_factory=dict)
+    #: ``{execution id: {(run number, key): stats}}``: the metric points each execution logged
+    #: (one cell may log to several runs, e.g. a loop that starts a run per setting).
+    logged: dict[int, dict[tuple[int, str], KeyStats]] = field(default_factory=dict)
     #: The store file read, or None when the workspace has none.
     store: Path | None = None
     #: The runs' run number -> RunData.
@@ -146,7 +147,7 @@ def read_store(
                 points = queries.metric_arrays(db, number, summary["key"])
                 if not len(points):
                     continue
-                _count_by_cell(view.logged, summary["key"], points)
+                _count_by_cell(view.logged, number, summary["key"], points)
                 series.append(
                     downsample.series_of(record["id"], summary["key"], points, max_points)
                 )
@@ -158,18 +159,21 @@ def read_store(
     return view
 
 
-def _count_by_cell(logged: dict[int, dict[str, KeyStats]], key: str, points: Any) -> None:
+def _count_by_cell(
+    logged: dict[int, dict[tuple[int, str], KeyStats]], number: int, key: str, points: Any
+) -> None:
     """Add the points of one series to the per-execution counts (points come by step)."""
     cells, steps, values = points.cells, points.steps, points.values
     current, stats = 0, None
+    slot = (number, key)
     for i, cell in enumerate(cells):
         if not cell:
             continue
         if cell != current or stats is None:
             current = cell
-            stats = logged.setdefault(cell, {}).get(key)
+            stats = logged.setdefault(cell, {}).get(slot)
             if stats is None:
-                stats = logged[cell][key] = KeyStats(first_step=steps[i])
+                stats = logged[cell][slot] = KeyStats(first_step=steps[i])
         stats.count += 1
         stats.last_step = steps[i]
         stats.last_value = values[i]

@@ -66,12 +66,9 @@ def _code_cell(cell: Mapping[str, Any], anchor: str, source: str, language: str,
 def _cell_notes(executions: Sequence[CellExecution], view: StoreView) -> str:
     if not executions:
         return '<span class="cell-note muted">no recorded execution</span>'
-    numbers: list[int] = []
     ids = {r.record["id"]: r.number for r in view.runs}
-    for x in executions:
-        number = ids.get(x["run_id"] or "")
-        if number is not None and number not in numbers:
-            numbers.append(number)
+    logged = _logged(executions, view)
+    numbers = {ids[x["run_id"]] for x in executions if x["run_id"] in ids} | set(logged)
     last = executions[-1]
     chips = " ".join(run_link(view.by_number[n]) for n in sorted(numbers))
     bits = [chips] if chips else ['<span class="muted">outside any run</span>']
@@ -82,20 +79,16 @@ def _cell_notes(executions: Sequence[CellExecution], view: StoreView) -> str:
     if last["outcome"] and last["outcome"] != "ok":
         what = last["error_type"] or last["outcome"]
         bits.append(f'<span class="outcome outcome-{e(last["outcome"])}">{e(what)}</span>')
-    logged = _logged(executions, view, ids)
-    return f'<span class="cell-note">{" ".join(bits)}</span>{logged}'
+    return f'<span class="cell-note">{" ".join(bits)}</span>{_logged_html(logged, view)}'
 
 
-def _logged(executions: Sequence[CellExecution], view: StoreView, ids: Mapping[str, int]) -> str:
-    """What the cell's executions logged, per run: key, points, step range, last value."""
+def _logged(executions: Sequence[CellExecution],
+            view: StoreView) -> dict[int, dict[str, list[Any]]]:
+    """``{run number: {key: [points, first step, last step, last value]}}`` the cell logged."""
     per_run: dict[int, dict[str, list[Any]]] = {}
     for x in executions:
-        number = ids.get(x["run_id"] or "")
-        stats = view.logged.get(x["id"])
-        if number is None or not stats:
-            continue
-        keys = per_run.setdefault(number, {})
-        for key, s in stats.items():
+        for (number, key), s in sorted((view.logged.get(x["id"]) or {}).items()):
+            keys = per_run.setdefault(number, {})
             if key in keys:
                 acc = keys[key]
                 acc[0] += s.count
@@ -103,6 +96,11 @@ def _logged(executions: Sequence[CellExecution], view: StoreView, ids: Mapping[s
                 acc[2], acc[3] = s.last_step, s.last_value
             else:
                 keys[key] = [s.count, s.first_step, s.last_step, s.last_value]
+    return per_run
+
+
+def _logged_html(per_run: Mapping[int, Mapping[str, list[Any]]], view: StoreView) -> str:
+    """What the cell logged, per run: key, points, step range, last value."""
     if not per_run:
         return ""
     lines = []
