@@ -51,11 +51,15 @@ def active_run() -> Run | None:
 def _detect_notebook(workspace: Path) -> str | None:
     """The notebook (or script) path, relative to the workspace when inside it."""
     path = os.environ.get("NBTRACK_NOTEBOOK") or os.environ.get("JPY_SESSION_NAME")
+    main = sys.modules.get("__main__")
     if not path:
-        main = sys.modules.get("__main__")
         path = getattr(main, "__vsc_ipynb_file__", None) or getattr(main, "__session__", None)
-    if not path and sys.argv and sys.argv[0] and Path(sys.argv[0]).suffix == ".py":
-        path = sys.argv[0]
+    if not path and main is not None and getattr(main, "__spec__", None) is None:
+        # A script run as ``python train.py`` (not ``python -m tool``, whose __main__ is a
+        # module of an installed package).
+        script = getattr(main, "__file__", None)
+        if script and Path(script).suffix == ".py":
+            path = script
     if not path:
         return None
     candidate = Path(path)

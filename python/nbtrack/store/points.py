@@ -67,17 +67,18 @@ def unpack(rows: Iterable[Sequence[Any]]) -> PointArrays:
 
     Each row is ``(step_min, step_max, ordered, steps, values, times, cells)``.
     """
-    out = empty()
+    columns: tuple[list[bytes], ...] = ([], [], [], [])
     in_order = True
     last_max: int | None = None
-    for step_min, step_max, ordered, steps, values, times, cells in rows:
+    for step_min, step_max, ordered, *blobs in rows:
         if not ordered or (last_max is not None and step_min <= last_max):
             in_order = False
         last_max = step_max if last_max is None else max(last_max, step_max)
-        out.steps.frombytes(steps)
-        out.values.frombytes(values)
-        out.times.frombytes(times)
-        out.cells.frombytes(cells)
+        for column, blob in zip(columns, blobs):
+            column.append(blob)
+    out = empty()
+    for target, column in zip((out.steps, out.values, out.times, out.cells), columns):
+        target.frombytes(b"".join(column))  # one copy per column
     if in_order:
         return out
     # A step logged more than once, or steps logged out of order: the later point wins.
