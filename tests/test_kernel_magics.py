@@ -205,3 +205,24 @@ def test_track_help_documents_every_subcommand(shell) -> None:
     for sub in ("start", "stop", "log", "status", "list", "watch", "show", "diff", "report",
                 "--no-auto-params", "%%track"):
         assert sub in doc
+
+
+def test_track_list_filters_with_where_and_explains_a_bad_filter(shell, capsys) -> None:
+    run(shell, "%track start small lr=0.001 --no-auto-params")
+    run(shell, "%track start big lr=0.1 --no-auto-params")
+    run(shell, "%track stop")
+    capsys.readouterr()
+    run(shell, "%track list --where 'params.lr < 0.01'")
+    out = capsys.readouterr().out
+    assert "small" in out and "big" not in out
+    result = run(shell, "%track list --where 'params.lr <'")
+    assert not result.success
+    assert "column" in capsys.readouterr().err
+
+
+def test_quoted_words_group_and_lose_their_quotes(shell) -> None:
+    run(shell, "%track start 'my first run' --notes \"two words\" opt='adam w'")
+    active = nbtrack.active_run()
+    assert active.name == "my first run"
+    assert active.notes == "two words"
+    assert active.params["opt"] == "adam w"

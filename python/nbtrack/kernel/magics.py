@@ -15,6 +15,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 from IPython.display import display
+from IPython.utils.process import arg_split
 
 import nbtrack
 from nbtrack import api, recorder, text
@@ -71,6 +72,8 @@ def build_parser(prog: str = "%track") -> MagicArgumentParser:
     lst = sub.add_parser("list", help="list the workspace's runs, newest first")
     lst.add_argument("-n", type=int, default=20, help="how many runs (default 20)")
     lst.add_argument("--widget", action="store_true", help="an interactive table")
+    lst.add_argument("--where", default=None,
+                     help="a filter, e.g. --where 'params.lr < 0.01 and metrics.loss < 0.5'")
 
     watch = sub.add_parser("watch", help="record variables as params whenever a cell changes them")
     watch.add_argument("names", nargs="+", metavar="NAME")
@@ -113,7 +116,8 @@ def build_cell_parser() -> MagicArgumentParser:
 
 def parse_line(parser: MagicArgumentParser, line: str) -> argparse.Namespace:
     """Parse a magic's line; ``key=value`` words may stand anywhere, even after options."""
-    args, extra = parser.parse_argstring(line, partial=True)
+    # POSIX splitting, so quotes group words and are removed: --where 'params.lr < 0.01'
+    args, extra = parser.parse_known_args(arg_split(line, posix=True))
     stray = [w for w in extra if w.startswith("-") or "=" not in w]
     if stray:
         raise UsageError(
@@ -219,8 +223,11 @@ class TrackMagics(Magics):
         if args.widget:
             from nbtrack import widgets
 
-            return widgets.runs_table(limit=args.n)
-        listed = api.runs(limit=args.n)
+            return widgets.runs_table(limit=args.n, where=args.where)
+        try:
+            listed = api.runs(limit=args.n, where=args.where)
+        except ValueError as exc:  # a FilterError names the column and what was expected
+            raise UsageError(str(exc)) from None
         print(text.runs_table(listed.records(), total=listed.total))
         return None
 
