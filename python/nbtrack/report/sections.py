@@ -12,7 +12,6 @@ from nbtrack.report.assets import e
 from nbtrack.report.data import RunData, StoreView, environment_key
 from nbtrack.report.parts import (
     Page,
-    curves_spec,
     fmt_duration,
     fmt_number,
     fmt_param,
@@ -21,7 +20,11 @@ from nbtrack.report.parts import (
     run_link,
     status_badge,
 )
+from nbtrack.store.downsample import downsample
 
+#: Points per panel of the overlaid curves, shared by the runs (at least the minimum each).
+OVERLAY_POINTS = 2400
+OVERLAY_MIN_POINTS = 100
 #: Packages shown first in the environment when a run has them.
 KEY_PACKAGES = (
     "nbtrack", "numpy", "pandas", "polars", "scipy", "scikit-learn", "torch", "torchvision",
@@ -75,7 +78,7 @@ def _run_card(run: RunData, page: Page) -> str:
     chart = ""
     if run.series:
         labels = {r["id"]: run.label}
-        chart = page.chart(curves_spec(run.series, labels), label=f"curves of {run.label}")
+        chart = page.chart(page.curves.spec(run.series, labels), label=f"curves of {run.label}")
     elif not run.summaries:
         chart = '<p class="note">No metrics were logged in this run.</p>'
     return (
@@ -149,10 +152,13 @@ def comparison_section(view: StoreView, page: Page) -> str:
     )
     chart = ""
     if shared_keys:
-        series = [s for r in runs for s in r.series if s["key"] in shared_keys]
+        # Fewer points per curve when many runs share a panel: it stays readable and small.
+        per_curve = max(OVERLAY_MIN_POINTS, OVERLAY_POINTS // len(runs))
+        series = [downsample(s, per_curve) for r in runs for s in r.series
+                  if s["key"] in shared_keys]
         labels = {r.record["id"]: r.label for r in runs}
         chart = ("<h3>Curves, overlaid</h3>" +
-                 page.chart(curves_spec(series, labels), label="curves of every run"))
+                 page.chart(page.curves.spec(series, labels), label="curves of every run"))
     return (f'<section id="comparison"><h2>Comparison</h2><h3>Params that differ</h3>{params}'
             f"<h3>Final metrics</h3>{metrics}{chart}</section>")
 
