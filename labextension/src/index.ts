@@ -1,20 +1,144 @@
+/**
+ * nbtrack's JupyterLab plugins: the Runs sidebar and the run-report export. Plugin objects
+ * only; state lives in model.ts, views in widgets/ and components/.
+ */
 import {
+  ILabShell,
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { Dialog, ICommandPalette, Notification, showDialog } from '@jupyterlab/apputils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
+import type { DocumentRegistry } from '@jupyterlab/docregistry';
+import { IMainMenu } from '@jupyterlab/mainmenu';
+import { ToolbarButton } from '@jupyterlab/ui-components';
+import type { Widget } from '@lumino/widgets';
 
-/**
- * The nbtrack front-end plugin.
- *
- * For now it only announces itself; the runs sidebar is added here later.
- */
+import * as api from './api';
+import { runsIcon } from './icons';
+import { RunsModel } from './model';
+import { RunsPanel } from './widgets/RunsPanel';
+
+/** Every command nbtrack adds. */
+export namespace CommandIDs {
+  export const open = 'nbtrack:open-runs';
+  export const refresh = 'nbtrack:refresh-runs';
+  export const exportReport = 'nbtrack:export-report';
+}
+
+const CATEGORY = 'nbtrack';
+const PANEL_ID = 'nbtrack-runs-panel';
+
+/** The Runs panel in the left sidebar. */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'nbtrack:plugin',
-  description: 'nbtrack: a Jupyter-native experiment tracker.',
+  description: 'nbtrack: the Runs panel (live runs table, charts, diffs) in the left sidebar.',
   autoStart: true,
-  activate: (app: JupyterFrontEnd): void => {
-    console.log('JupyterLab extension nbtrack is activated!');
+  optional: [ILabShell, ICommandPalette, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    labShell: ILabShell | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null
+  ): void => {
+    const panel = new RunsPanel(new RunsModel(), {
+      openNotebook: path => void app.commands.execute('docmanager:open', { path }),
+      confirmDelete: async label => {
+        const result = await showDialog({
+          title: 'Delete run',
+          body: `Delete ${label}? It disappears from every list (the store keeps it).`,
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+        });
+        return result.button.accept;
+      }
+    });
+    panel.id = PANEL_ID;
+    panel.title.icon = runsIcon;
+    panel.title.caption = 'nbtrack runs';
+    (labShell ?? app.shell).add(panel, 'left', { rank: 850 });
+    restorer?.add(panel, PANEL_ID);
+
+    app.commands.addCommand(CommandIDs.open, {
+      label: 'nbtrack: Open runs panel',
+      icon: runsIcon,
+      execute: () => app.shell.activateById(panel.id)
+    });
+    app.commands.addCommand(CommandIDs.refresh, {
+      label: 'nbtrack: Refresh runs',
+      execute: () => panel.model.refresh()
+    });
+    for (const command of [CommandIDs.open, CommandIDs.refresh]) {
+      palette?.addItem({ command, category: CATEGORY });
+    }
   }
 };
 
-export default plugin;
+/** The document context of a notebook widget, if `widget` is one. */
+function notebookContext(widget: Widget | null | undefined): DocumentRegistry.Context | null {
+  const context = (widget as { context?: DocumentRegistry.Context } | null | undefined)?.context;
+  return context && context.path.endsWith('.ipynb') ? context : null;
+}
+
+/** Save the notebook, write its run report on the server, open the report. */
+async function exportReport(app: JupyterFrontEnd, context: DocumentRegistry.Context): Promise<void> {
+  try {
+    if (context.model.dirty && !context.model.readOnly) {
+      await context.save();
+    }
+    const { path } = await api.exportReport(context.path);
+    const url = URLExt.join(PageConfig.getBaseUrl(), 'files', URLExt.encodeParts(path));
+    await app.commands.execute('docmanager:open', { path, factory: 'HTML Viewer' });
+    Notification.success(`Run report written to ${path}`, {
+      autoClose: 8000,
+      actions: [{ label: 'Open in a browser tab', callback: () => window.open(url, '_blank') }]
+    });
+  } catch (error) {
+    Notification.error(
+      `Could not export the run report: ${error instanceof Error ? error.message : error}`,
+      { autoClose: false }
+    );
+  }
+}
+
+/** "nbtrack: Export run report" in the palette, the File menu and the notebook toolbar. */
+const reportPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'nbtrack:report',
+  description: "nbtrack: export a notebook's runs as a self-contained HTML report.",
+  autoStart: true,
+  optional: [ICommandPalette, IMainMenu],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    mainMenu: IMainMenu | null
+  ): void => {
+    app.commands.addCommand(CommandIDs.exportReport, {
+      label: 'nbtrack: Export run report',
+      caption: "Write this notebook's runs, charts and code to an HTML report, then open it",
+      icon: runsIcon,
+      isEnabled: () => notebookContext(app.shell.currentWidget) !== null,
+      execute: () => {
+        const context = notebookContext(app.shell.currentWidget);
+        return context ? exportReport(app, context) : undefined;
+      }
+    });
+    palette?.addItem({ command: CommandIDs.exportReport, category: CATEGORY });
+    mainMenu?.fileMenu.addGroup([{ command: CommandIDs.exportReport }], 40);
+
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (widget, context) => {
+        const button = new ToolbarButton({
+          className: 'nbtrack-report-button',
+          icon: runsIcon,
+          tooltip: 'nbtrack: Export run report',
+          onClick: () => void exportReport(app, context)
+        });
+        (widget as { toolbar?: { insertItem(i: number, n: string, w: Widget): boolean } })
+          .toolbar?.insertItem(10, 'nbtrackReport', button);
+        return button;
+      }
+    });
+  }
+};
+
+export default [plugin, reportPlugin];

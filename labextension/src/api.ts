@@ -1,0 +1,175 @@
+/**
+ * Typed calls to nbtrack's REST API. Every request goes through `requestAPI`, which uses
+ * `ServerConnection.makeRequest` so Jupyter's token and XSRF handling apply.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import {
+  IChartResponse,
+  IKeysResponse,
+  IMetricsResponse,
+  IReportResponse,
+  IRunDetail,
+  IRunDiffRecord,
+  IRunRecord,
+  IRunsPage,
+  IRunUpdate,
+  IStatusInfo
+} from './tokens';
+
+/** An error answer of the API, carrying the server's message for people. */
+export class APIError extends Error {
+  constructor(
+    message: string,
+    readonly status: number
+  ) {
+    super(message);
+    this.name = 'APIError';
+  }
+}
+
+/** Query arguments; undefined, null and '' are left out. */
+export type Query = { [key: string]: string | number | boolean | null | undefined };
+
+function queryString(query: Query | undefined): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined || value === null || value === '') {
+      continue;
+    }
+    const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+    parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/**
+ * Call `<base_url>/nbtrack/api/<endpoint>` and decode its JSON answer.
+ *
+ * Throws `APIError` with the server's `{error}` message on any non-2xx answer, and a
+ * `ServerConnection.NetworkError` when the server cannot be reached.
+ */
+export async function requestAPI<T>(
+  endpoint: string,
+  init: RequestInit = {},
+  query?: Query,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, 'nbtrack', 'api', endpoint) + queryString(query);
+  const response = await ServerConnection.makeRequest(url, init, settings);
+  const text = await response.text();
+  let data: any = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!response.ok) {
+    const message =
+      data && typeof data === 'object' && typeof data.error === 'string'
+        ? data.error
+        : `${response.status} ${response.statusText || 'error'}`;
+    throw new APIError(message, response.status);
+  }
+  return data as T;
+}
+
+/** Sort keys the runs list accepts: run columns, `metrics.<key>`, `params.<key>`. */
+export type SortKey = string;
+
+export interface IRunsQuery {
+  limit?: number;
+  offset?: number;
+  sort?: SortKey;
+  order?: 'asc' | 'desc';
+  status?: string;
+  tag?: string;
+  notebook?: string;
+  q?: string;
+  where?: string;
+}
+
+/** `GET runs`: one page of runs. */
+export function getRuns(query: IRunsQuery = {}): Promise<IRunsPage> {
+  return requestAPI<IRunsPage>('runs', {}, { ...query });
+}
+
+/** `GET runs/{ref}`: everything about one run. */
+export function getRun(ref: string | number): Promise<IRunDetail> {
+  return requestAPI<IRunDetail>(`runs/${encodeURIComponent(String(ref))}`);
+}
+
+/** `GET runs/{ref}/metrics`: series of a run, downsampled to `max_points`. */
+export function getMetrics(
+  ref: string | number,
+  options: { keys?: string[]; maxPoints?: number; afterStep?: number } = {}
+): Promise<IMetricsResponse> {
+  return requestAPI<IMetricsResponse>(`runs/${encodeURIComponent(String(ref))}/metrics`, {}, {
+    keys: options.keys?.join(','),
+    max_points: options.maxPoints,
+    after_step: options.afterStep
+  });
+}
+
+/** `GET diff`: compare runs (cells and variables: first against last). */
+export function getDiff(runs: string[], changedOnly = false): Promise<IRunDiffRecord> {
+  return requestAPI<IRunDiffRecord>('diff', {}, {
+    runs: runs.join(','),
+    changed_only: changedOnly
+  });
+}
+
+export interface IChartQuery {
+  kind?: 'curves' | 'scatter' | 'parallel';
+  runs: string[];
+  key: string;
+  log?: boolean;
+  smoothing?: number;
+  maxPoints?: number;
+}
+
+/** `GET charts`: a Vega-Lite spec built on the server. */
+export function getChart(query: IChartQuery): Promise<IChartResponse> {
+  return requestAPI<IChartResponse>('charts', {}, {
+    kind: query.kind ?? 'curves',
+    runs: query.runs.join(','),
+    key: query.key,
+    log: query.log ?? false,
+    smoothing: query.smoothing || undefined,
+    max_points: query.maxPoints
+  });
+}
+
+/** `GET keys`: metric and param names used in the workspace. */
+export function getKeys(): Promise<IKeysResponse> {
+  return requestAPI<IKeysResponse>('keys');
+}
+
+/** `GET status`: version, store path and the change token. */
+export function getStatus(): Promise<IStatusInfo> {
+  return requestAPI<IStatusInfo>('status');
+}
+
+/** `PATCH runs/{ref}`: rename, retag or annotate a run. */
+export function updateRun(ref: string | number, update: IRunUpdate): Promise<IRunRecord> {
+  return requestAPI<IRunRecord>(`runs/${encodeURIComponent(String(ref))}`, {
+    method: 'PATCH',
+    body: JSON.stringify(update)
+  });
+}
+
+/** `DELETE runs/{ref}`: hide a run from every list. */
+export async function deleteRun(ref: string | number): Promise<void> {
+  await requestAPI<null>(`runs/${encodeURIComponent(String(ref))}`, { method: 'DELETE' });
+}
+
+/** `POST report`: write the run report of a notebook; answers the HTML file's path. */
+export function exportReport(notebookPath: string): Promise<IReportResponse> {
+  return requestAPI<IReportResponse>('report', {
+    method: 'POST',
+    body: JSON.stringify({ path: notebookPath })
+  });
+}

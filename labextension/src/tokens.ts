@@ -1,0 +1,201 @@
+/**
+ * Wire shapes of nbtrack's REST API (`<base_url>/nbtrack/api/...`).
+ *
+ * Mirrored ONCE from the TypedDicts in `python/nbtrack/model.py`, which is the contract: same
+ * snake_case keys, `I` prefix. Change model.py first, then this file.
+ */
+
+/** model.RunStatus */
+export type RunStatus = 'running' | 'finished' | 'failed' | 'crashed' | 'interrupted';
+
+/** model.CellOutcome */
+export type CellOutcome = 'ok' | 'error' | 'interrupted';
+
+/** model.ChangeKind */
+export type ChangeKind = 'added' | 'changed' | 'deleted';
+
+/** model.ParamValue: a JSON-compatible param value. */
+export type ParamValue =
+  | number
+  | boolean
+  | string
+  | null
+  | ParamValue[]
+  | { [key: string]: ParamValue };
+
+/** model.MetricSummary */
+export interface IMetricSummary {
+  key: string;
+  value: number | null;
+  last: number | null;
+  last_step: number | null;
+  min: number | null;
+  max: number | null;
+  count: number;
+}
+
+/** model.RunRecord: one row of the runs list. */
+export interface IRunRecord {
+  id: string;
+  number: number;
+  name: string;
+  status: RunStatus;
+  notebook: string | null;
+  session: string | null;
+  host: string | null;
+  started: number;
+  ended: number | null;
+  heartbeat: number | null;
+  duration: number | null;
+  tags: string[];
+  notes: string;
+  params: { [key: string]: ParamValue };
+  summary: { [key: string]: number | null };
+}
+
+/** model.VariableChange */
+export interface IVariableChange {
+  name: string;
+  change: ChangeKind;
+  type: string;
+  shape: string | null;
+  dtype: string | null;
+  length: number | null;
+  repr: string;
+  value: number | boolean | string | null;
+}
+
+/** model.CellExecution */
+export interface ICellExecution {
+  id: number;
+  run_id: string | null;
+  session: string | null;
+  execution_count: number | null;
+  cell_id: string | null;
+  source: string;
+  started: number;
+  duration: number | null;
+  outcome: CellOutcome | null;
+  error_type: string | null;
+  error_message: string | null;
+  variables: IVariableChange[];
+}
+
+/** model.RunDetail */
+export interface IRunDetail extends IRunRecord {
+  metrics: IMetricSummary[];
+  env: { [key: string]: unknown };
+  cells: ICellExecution[];
+}
+
+/** model.MetricSeries */
+export interface IMetricSeries {
+  run_id: string;
+  key: string;
+  step: number[];
+  value: (number | null)[];
+  time: number[];
+  cell: (number | null)[];
+  count: number;
+  step_min: number | null;
+  step_max: number | null;
+  downsampled: boolean;
+}
+
+/** model.ValueDelta */
+export interface IValueDelta {
+  key: string;
+  values: unknown[];
+  equal: boolean;
+}
+
+/** model.MetricDelta */
+export interface IMetricDelta {
+  key: string;
+  values: (number | null)[];
+  delta: number | null;
+}
+
+/** model.CellDiff */
+export interface ICellDiff {
+  index: number;
+  cell_id: string | null;
+  a_source: string | null;
+  b_source: string | null;
+  diff: string;
+  equal: boolean;
+}
+
+/** model.VariableDelta */
+export interface IVariableDelta {
+  name: string;
+  a: string | null;
+  b: string | null;
+  equal: boolean;
+}
+
+/** model.RunDiffRecord */
+export interface IRunDiffRecord {
+  runs: IRunRecord[];
+  params: IValueDelta[];
+  metrics: IMetricDelta[];
+  cells: ICellDiff[];
+  variables: IVariableDelta[];
+  env: IValueDelta[];
+}
+
+/** model.StatusInfo */
+export interface IStatusInfo {
+  version: string;
+  schema_version: number;
+  store: string;
+  change_token: string;
+}
+
+/** model.RunsPage */
+export interface IRunsPage {
+  runs: IRunRecord[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** model.MetricsResponse */
+export interface IMetricsResponse {
+  run_id: string;
+  series: IMetricSeries[];
+}
+
+/** model.KeysResponse */
+export interface IKeysResponse {
+  metrics: string[];
+  params: string[];
+}
+
+/** model.ChartResponse: `spec` is a Vega-Lite spec built by nbtrack.charts. */
+export interface IChartResponse {
+  kind: string;
+  spec: { [key: string]: unknown };
+}
+
+/** model.ErrorResponse */
+export interface IErrorResponse {
+  error: string;
+  status: number;
+}
+
+/** Body and answer of `POST report` (nbtrack/server/report_handler.py). */
+export interface IReportRequest {
+  path: string;
+  runs?: (string | number)[];
+}
+export interface IReportResponse {
+  path: string;
+}
+
+/** Body of `PATCH runs/{ref}` (service.parse_run_update). */
+export interface IRunUpdate {
+  name?: string;
+  tags?: string[];
+  notes?: string;
+}

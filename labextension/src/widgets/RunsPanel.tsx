@@ -1,0 +1,208 @@
+import { ReactWidget } from '@jupyterlab/apputils';
+import { refreshIcon } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import { ChartView } from '../components/ChartView';
+import { DiffView } from '../components/DiffView';
+import { RunDetail } from '../components/RunDetail';
+import { RunsTable } from '../components/RunsTable';
+import { isExpression, RunsModel, ViewTab } from '../model';
+
+/** What the panel asks of JupyterLab (kept out of the components). */
+export interface IRunsPanelActions {
+  /** Open a notebook by its path relative to the server root. */
+  openNotebook: (path: string) => void;
+  /** Ask the user before deleting a run; resolve true to go on. */
+  confirmDelete: (label: string) => Promise<boolean>;
+}
+
+/** The Runs sidebar: a ReactWidget that re-renders on every model change. */
+export class RunsPanel extends ReactWidget {
+  constructor(
+    readonly model: RunsModel,
+    private readonly _actions: IRunsPanelActions
+  ) {
+    super();
+    this.addClass('nbtrack-panel');
+    model.stateChanged.connect(this._onChange, this);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.stateChanged.disconnect(this._onChange, this);
+    this.model.dispose();
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.setVisible(true);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.setVisible(false);
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.model.setVisible(this.isVisible);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.model.setVisible(false);
+    super.onBeforeDetach(msg);
+  }
+
+  protected render(): JSX.Element {
+    return <RunsPanelView model={this.model} actions={this._actions} />;
+  }
+
+  private _onChange(): void {
+    this.update();
+  }
+}
+
+const TABS: { id: ViewTab; label: string }[] = [
+  { id: 'chart', label: 'Chart' },
+  { id: 'diff', label: 'Diff' },
+  { id: 'run', label: 'Run' }
+];
+
+function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }): JSX.Element {
+  const { model, actions } = props;
+  const state = model.state;
+  const expression = isExpression(state.filter.trim());
+  const selectedCount = state.selected.length;
+  const onDelete = async () => {
+    const run = state.openRun;
+    if (run && (await actions.confirmDelete(`#${run.number} ${run.name}`))) {
+      await model.deleteRun(run.id);
+    }
+  };
+  return (
+    <div className="nbtrack-panel-body">
+      <div className="nbtrack-header">
+        <span className="nbtrack-title">Runs</span>
+        {state.offline ? (
+          <span className="nbtrack-offline" title={state.offline}>
+            offline
+          </span>
+        ) : null}
+        <span className="nbtrack-spacer" />
+        <button
+          className="jp-ToolbarButtonComponent nbtrack-refresh"
+          title="Refresh runs"
+          onClick={() => void model.refresh()}
+        >
+          <refreshIcon.react tag="span" />
+        </button>
+      </div>
+      <div className="nbtrack-filter">
+        <input
+          className="jp-mod-styled nbtrack-filter-input"
+          type="search"
+          placeholder="Search, or filter: params.lr < 0.1 and metrics.loss < 0.5"
+          value={state.filter}
+          spellCheck={false}
+          onChange={event => model.setFilter(event.target.value)}
+        />
+        {state.filter.trim() ? (
+          <span className="nbtrack-filter-mode" title="How the filter text is used">
+            {expression ? 'where' : 'search'}
+          </span>
+        ) : null}
+      </div>
+      {state.runsError ? (
+        <div className="nbtrack-error nbtrack-runs-error">{state.runsError}</div>
+      ) : null}
+      <div className="nbtrack-table-area">
+        <RunsTable
+          runs={state.runs}
+          total={state.total}
+          loading={state.loadingRuns}
+          sort={state.sort}
+          order={state.order}
+          metric={state.metric}
+          selected={state.selected}
+          openRunId={state.openRunId}
+          onSort={sort => model.setSort(sort)}
+          onToggle={id => model.toggleSelected(id)}
+          onToggleAll={() => model.toggleAll()}
+          onOpen={id => void model.openRun(id)}
+          onLoadMore={() => void model.loadMore()}
+        />
+      </div>
+      <div className="nbtrack-selection-bar">
+        <span>{selectedCount ? `${selectedCount} selected` : 'None selected'}</span>
+        <span className="nbtrack-spacer" />
+        <button
+          className="jp-mod-styled nbtrack-compare"
+          disabled={selectedCount < 2}
+          title="Compare the selected runs"
+          onClick={() => void model.showDiff()}
+        >
+          Compare
+        </button>
+        <button
+          className="jp-mod-styled nbtrack-clear"
+          disabled={selectedCount === 0}
+          onClick={() => model.clearSelection()}
+        >
+          Clear
+        </button>
+      </div>
+      <div className="nbtrack-tabs" role="tablist">
+        {TABS.map(tab => (
+          <button
+            key={tab.id}
+            role="tab"
+            aria-selected={state.tab === tab.id}
+            className={`nbtrack-tab nbtrack-tab-${tab.id}` + (state.tab === tab.id ? ' nbtrack-active' : '')}
+            onClick={() => model.setTab(tab.id)}
+          >
+            {tab.label}
+          </button>
+        ))}
+      </div>
+      <div className="nbtrack-view-area">
+        {state.tab === 'chart' ? (
+          <ChartView
+            spec={state.chart}
+            error={state.chartError}
+            loading={state.chartLoading}
+            selectedCount={selectedCount}
+            metricKeys={state.metricKeys}
+            metric={state.metric}
+            logScale={state.logScale}
+            smoothing={state.smoothing}
+            onMetric={metric => model.setMetric(metric)}
+            onLogScale={log => model.setLogScale(log)}
+            onSmoothing={value => model.setSmoothing(value)}
+          />
+        ) : state.tab === 'diff' ? (
+          <DiffView
+            diff={state.diffRuns.length > 1 ? state.diff : null}
+            error={state.diffError}
+            selectedCount={selectedCount}
+            onCompare={() => void model.showDiff()}
+          />
+        ) : state.openRunId ? (
+          <RunDetail
+            run={state.openRun?.id === state.openRunId ? state.openRun : null}
+            error={state.runError}
+            onOpenNotebook={actions.openNotebook}
+            onUpdate={update => model.updateRun(state.openRunId!, update)}
+            onDelete={() => void onDelete()}
+            onClose={() => model.closeRun()}
+          />
+        ) : (
+          <div className="nbtrack-hint">Click a run to see its params, metrics and cells.</div>
+        )}
+      </div>
+    </div>
+  );
+}
