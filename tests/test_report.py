@@ -156,6 +156,7 @@ def showcase_cells() -> list[Any]:
                          " 'text/plain': '<VegaLite chart>'}, raw=True)"),
         v4.new_code_cell(f"display(Image(data=base64.b64decode({PNG!r})))"),
         v4.new_code_cell("raise ValueError('boom <b>')"),
+        v4.new_code_cell("%track report -o from-magic.html"),
     ]
 
 
@@ -267,6 +268,16 @@ def test_notebook_text_that_looks_like_markup_stays_text(showcase: Executed) -> 
                for spec in page.specs() for row in spec.get("datasets", {}).get("nbtrack", []))
 
 
+def test_track_report_magic_writes_the_report_of_the_current_notebook(
+    showcase: Executed,
+) -> None:
+    magic_output = "".join(o.get("text", "") for o in showcase.nb.cells[-1].outputs)
+    written = showcase.workspace / "from-magic.html"
+    assert f"wrote {written}" in magic_output
+    page = parse(written.read_text())
+    assert [el.attrs["id"] for el in page.find("article")] == ["run-1", "run-2"]
+
+
 def test_the_same_notebook_and_store_give_the_same_report(showcase: Executed,
                                                           tmp_path: Path) -> None:
     a = export_report(showcase.notebook, tmp_path / "a.html", workspace=showcase.workspace)
@@ -282,6 +293,23 @@ def test_nbconvert_exporter_gives_the_same_report(showcase: Executed, tmp_path: 
     assert exporter.output_mimetype == "text/html" and exporter.file_extension == ".html"
     body, _ = exporter.from_filename(str(showcase.notebook))
     assert without_generation_time(body) == without_generation_time(direct)
+
+
+def test_the_nbtrack_report_command_gives_the_same_report(showcase: Executed,
+                                                         tmp_path: Path) -> None:
+    direct = export_report(showcase.notebook, tmp_path / "direct.html",
+                           workspace=showcase.workspace).read_text()
+    env = {**os.environ, "NBTRACK_DIR": str(showcase.workspace),
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "python"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-m", "nbtrack", "report", str(showcase.notebook),
+         "-o", str(tmp_path / "cli.html")],
+        capture_output=True, text=True, timeout=300, env=env, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(tmp_path / "cli.html")
+    cli = (tmp_path / "cli.html").read_text()
+    assert without_generation_time(cli) == without_generation_time(direct)
 
 
 def test_jupyter_nbconvert_to_nbtrack_report_gives_the_same_report(

@@ -108,7 +108,7 @@ def _logged_html(per_run: Mapping[int, Mapping[str, list[Any]]], view: StoreView
         items = []
         for key, (count, first, last_step, value) in sorted(per_run[number].items()):
             steps = f"step {first}" if first == last_step else f"steps {first}–{last_step}"
-            items.append(f'<span class="logged-key"><b>{e(key)}</b> ×{count} ({e(steps)}) → '
+            items.append(f'<span class="logged-key"><b>{e(key)}</b> ×{count:,} ({e(steps)}) → '
                          f"{e(fmt_number(value))}</span>")
         run = view.by_number[number]
         lines.append(f'<li><a href="#{e(run.anchor)}">{e(run.label)}</a> logged '
