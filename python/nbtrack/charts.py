@@ -11,6 +11,8 @@ labels that read on JupyterLab's light and dark themes alike.
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -249,14 +251,20 @@ def _downsample(series: MetricSeries, max_points: int) -> MetricSeries:
 def live_curves(keys: Sequence[str] = (), title: str | None = None) -> dict[str, Any]:
     """The curves spec of a live view: data comes from the named dataset :data:`LIVE_DATA`.
 
-    ``keys`` are the panels: one key draws one chart, several a panel per key.
+    ``keys`` are the panels: one key draws one chart, several a panel per key. Cached: a live
+    chart asks for it from its update thread, which shares the interpreter with training.
     """
+    return json.loads(_live_curves_json(tuple(keys), title))
+
+
+@functools.lru_cache(maxsize=64)
+def _live_curves_json(keys: tuple[str, ...], title: str | None) -> str:
     chart = _curves_chart(alt.NamedData(name=LIVE_DATA), list(keys), [],
                           log_scale=False, smoothing=False, title=title)
     spec = chart.to_dict(validate=False)
     # Sized again on every data change: the legend and the panels appear as points arrive.
     spec["autosize"] = {"type": "pad", "resize": True}
-    return spec
+    return json.dumps(spec)
 
 
 def _param_type(values: Sequence[Any]) -> str:
@@ -317,8 +325,6 @@ def _text(value: Any) -> str:
     if value is None:
         return "None"
     if isinstance(value, (list, dict)):
-        import json
-
         return json.dumps(value, sort_keys=True)
     return str(value)
 
