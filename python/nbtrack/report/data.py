@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -116,7 +117,7 @@ def _explicit_runs(db: sqlite_utils.Database, refs: Sequence[str | int]) -> list
 
 
 def read_store(
-    notebook: Path,
+    notebook: Path | None,
     workspace: Path,
     runs: Sequence[str | int] | None = None,
     *,
@@ -133,7 +134,10 @@ def read_store(
             raise queries.RunNotFound(f"no runs recorded in {workspace} (no {path})")
         return StoreView()
     with _snapshot(path) as db:
-        numbers = _explicit_runs(db, runs) if runs else notebook_runs(db, notebook, workspace)
+        if runs:
+            numbers = _explicit_runs(db, runs)
+        else:
+            numbers = notebook_runs(db, notebook, workspace) if notebook is not None else []
         view = StoreView(store=path)
         if not numbers:
             return view
@@ -163,20 +167,35 @@ def _count_by_cell(
     logged: dict[int, dict[tuple[int, str], KeyStats]], number: int, key: str, points: Any
 ) -> None:
     """Add the points of one series to the per-execution counts (points come by step)."""
-    cells, steps, values = points.cells, points.steps, points.values
-    current, stats = 0, None
+    steps, values = points.steps, points.values
     slot = (number, key)
-    for i, cell in enumerate(cells):
+    for start, end, cell in _segments(points.cells):
         if not cell:
             continue
-        if cell != current or stats is None:
-            current = cell
-            stats = logged.setdefault(cell, {}).get(slot)
-            if stats is None:
-                stats = logged[cell][slot] = KeyStats(first_step=steps[i])
-        stats.count += 1
-        stats.last_step = steps[i]
-        stats.last_value = values[i]
+        stats = logged.setdefault(cell, {}).get(slot)
+        if stats is None:
+            stats = logged[cell][slot] = KeyStats(first_step=steps[start])
+        stats.count += end - start
+        stats.last_step = steps[end - 1]
+        stats.last_value = values[end - 1]
+
+
+def _segments(cells: Any) -> list[tuple[int, int, int]]:
+    """``(start, end, cell)`` of each run of equal consecutive cell ids (a cell's points)."""
+    n = len(cells)
+    if not n:
+        return []
+    try:
+        import numpy as np
+    except ImportError:
+        bounds = [i for i in range(1, n) if cells[i] != cells[i - 1]]
+    else:
+        ids = np.frombuffer(cells, dtype=np.int64) if isinstance(cells, array) else \
+            np.asarray(cells, dtype=np.int64)
+        bounds = (np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist()
+    starts = [0, *bounds]
+    ends = [*bounds, n]
+    return [(a, b, int(cells[a])) for a, b in zip(starts, ends)]
 
 
 _EXECUTION_COLUMNS = (

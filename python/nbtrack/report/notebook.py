@@ -43,7 +43,8 @@ def notebook_section(nb: Mapping[str, Any], cells: Sequence[Mapping[str, Any]],
             parts.append(f'<div class="cell raw-cell" id="{anchor}"><pre>{e(source)}</pre></div>')
     if not cells:
         parts.append('<p class="note">The notebook has no cells.</p>')
-    return (f'<section id="notebook"><h2>Notebook</h2>{"".join(parts)}'
+    hint = '<p class="hint">Cells and outputs as last saved in the notebook file.</p>'
+    return (f'<section id="notebook"><h2>Notebook</h2>{hint}{"".join(parts)}'
             f"{_unmatched(match.unmatched, view)}</section>")
 
 
