@@ -1,7 +1,9 @@
 """Inline widgets in a real JupyterLab, driven by Debian's Chromium.
 
 Each test writes a notebook, opens it in JupyterLab, runs its cells with Shift+Enter and looks at
-what renders. Screenshots go to test-artifacts/.
+what renders. Screenshots go to test-artifacts/. The browser fixtures (``chromium``,
+``lab_page``) come from conftest.py; the lab here needs no nbtrack lab extension, only the
+kernel side, so it is started from this file.
 """
 
 from __future__ import annotations
@@ -21,15 +23,10 @@ from typing import Any
 import nbformat
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
 pytestmark = pytest.mark.ui
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
 def _free_port() -> int:
@@ -105,27 +102,6 @@ def widget_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         log.close()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield pg
-    _shot(pg, f"{request.node.name}-end")  # the last state, to look at when a test fails
-    (ARTIFACTS / f"{request.node.name}-console.txt").write_text("\n".join(errors))
-    context.close()
-
-
 def _shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -163,8 +139,9 @@ LINE_LENGTH = """() => {
 
 
 def test_a_track_cell_draws_its_curves_while_it_runs_and_keeps_them(
-    widget_lab: Lab, page: Any
+    widget_lab: Lab, lab_page: Any
 ) -> None:
+    page = lab_page
     url = widget_lab.notebook("live.ipynb", [
         "%load_ext nbtrack",
         "%%track ui-live\nimport time, math, nbtrack\nfor i in range(120):\n"
@@ -191,8 +168,9 @@ def test_a_track_cell_draws_its_curves_while_it_runs_and_keeps_them(
 
 
 def test_runs_table_selects_runs_to_overlay_and_the_diff_renders_inline(
-    widget_lab: Lab, page: Any
+    widget_lab: Lab, lab_page: Any
 ) -> None:
+    page = lab_page
     url = widget_lab.notebook("table.ipynb", [
         "%load_ext nbtrack\nimport nbtrack\nfrom nbtrack import widgets",
         "%%track small-lr lr=0.01 --tag ui --no-plot --no-auto-params\n"
@@ -244,7 +222,8 @@ def _run_cells_from(page: Any, index: int, count: int) -> None:
         page.keyboard.press("Shift+Enter")
 
 
-def test_run_card_reads_well_in_the_dark_theme(widget_lab: Lab, page: Any) -> None:
+def test_run_card_reads_well_in_the_dark_theme(widget_lab: Lab, lab_page: Any) -> None:
+    page = lab_page
     _settings(widget_lab.settings, theme="JupyterLab Dark")
     try:
         url = widget_lab.notebook("card.ipynb", [
