@@ -153,6 +153,15 @@ def test_run_card_shows_status_params_summary_and_curves(notebook_mode: Path) ->
     assert [r["value"] for r in rows] == [0.5]
 
 
+def test_run_card_of_a_long_run_draws_a_bounded_curve(notebook_mode: Path) -> None:
+    with nbtrack.init(name="long") as run:
+        for i in range(5000):
+            run.log({"loss": 100.0 if i == 4321 else 1.0 / (i + 1)})
+    (rows,) = widgets.run_card(run).spec["datasets"].values()
+    assert len(rows) <= widgets.CHART_POINTS + 2
+    assert max(r["value"] for r in rows) == 100.0
+
+
 def test_runs_table_selection_overlays_the_selected_runs_curves(notebook_mode: Path) -> None:
     for name, lr in (("a", 0.1), ("b", 0.01), ("c", 0.001)):
         with nbtrack.init(name=name, config={"lr": lr}) as run:

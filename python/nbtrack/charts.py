@@ -20,6 +20,7 @@ from typing import Any
 import altair as alt
 
 from nbtrack.model import MetricSeries, RunRecord
+from nbtrack.store.downsample import downsample
 
 __all__ = ["curve_rows", "curves", "live_curves", "parallel", "plot", "scatter", "to_spec"]
 
@@ -229,23 +230,8 @@ def plot(
         record = run.record()
         labels[run.id] = f"#{record['number']} {record['name']}"
         for s in run.history(wanted).values():
-            series.append(_downsample(s, max_points))
+            series.append(s if s["count"] <= max_points else downsample(s, max_points))
     return curves(series, labels, log_scale=log_scale, smoothing=smoothing, title=title)
-
-
-def _downsample(series: MetricSeries, max_points: int) -> MetricSeries:
-    if series["count"] <= max_points:
-        return series
-    try:
-        from nbtrack.store.downsample import downsample
-    except ImportError:  # pragma: no cover - until the store ships it: plain striding
-        stride = -(-series["count"] // max_points)
-        out = dict(series)
-        for field in ("step", "value", "time", "cell"):
-            out[field] = series[field][::stride] + series[field][-1:]  # type: ignore[literal-required]
-        out.update(count=len(out["step"]), downsampled=True)
-        return out  # type: ignore[return-value]
-    return downsample(series, max_points)
 
 
 def live_curves(keys: Sequence[str] = (), title: str | None = None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from nbtrack import charts, text
 from nbtrack.model import MetricSeries, RunDiffRecord, RunRecord
 from nbtrack.recorder import TrackingWarning
 from nbtrack.run import Run
+from nbtrack.store.downsample import downsample
 
 __all__ = [
     "BundleMissingError",
@@ -151,23 +152,7 @@ def _label(record: RunRecord) -> str:
 
 def _reduce(series: MetricSeries, max_points: int) -> MetricSeries:
     """``series`` with at most about ``max_points`` points (the store's downsampling)."""
-    if series["count"] <= max_points:
-        return series
-    try:
-        from nbtrack.store.downsample import downsample
-    except ImportError:  # pragma: no cover - until the store ships it
-        return _minmax_series(series, max_points)
-    return downsample(series, max_points)
-
-
-def _minmax_series(series: MetricSeries, max_points: int) -> MetricSeries:
-    reducer = _Reducer(max_points)
-    reducer.extend(series["step"], [math.nan if v is None else v for v in series["value"]])
-    steps, values = reducer.view()
-    out = dict(series)
-    out.update(step=[int(s) for s in steps], value=list(values), time=[], cell=[],
-               count=len(steps), downsampled=True)
-    return out  # type: ignore[return-value]
+    return series if series["count"] <= max_points else downsample(series, max_points)
 
 
 def _curves_spec(series: Sequence[MetricSeries], labels: Mapping[str, str]) -> dict[str, Any]:
