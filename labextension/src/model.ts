@@ -137,19 +137,22 @@ export class RunsModel {
     const order: SortOrder =
       sort === this._state.sort ? (this._state.order === 'desc' ? 'asc' : 'desc') : 'desc';
     this._set({ sort, order });
-    void this._loadRuns(0);
+    void this._loadRuns('reset');
   }
 
   /** The filter box: a search text, or a filter expression (sent as `where`). */
   setFilter(filter: string): void {
     this._set({ filter });
     clearTimeout(this._filterTimer);
-    this._filterTimer = setTimeout(() => void this._loadRuns(0), 300);
+    this._filterTimer = setTimeout(() => void this._loadRuns('reset'), 300);
   }
 
-  /** Fetch the next page of runs and append it. */
+  /** Fetch the next page of runs and append it (once: ignored while runs are loading). */
   async loadMore(): Promise<void> {
-    await this._loadRuns(this._state.runs.length, true);
+    if (this._state.loadingRuns || this._state.runs.length >= this._state.total) {
+      return;
+    }
+    await this._loadRuns('more');
   }
 
   toggleSelected(id: string): void {
@@ -251,7 +254,7 @@ export class RunsModel {
     }
     this._token = status.change_token;
     await Promise.all([
-      this._loadRuns(0),
+      this._loadRuns('refresh'),
       this._loadKeys(),
       this._state.openRunId ? this._loadRun() : null,
       this._state.diffRuns.length > 1 ? this._loadDiff() : null
@@ -259,14 +262,23 @@ export class RunsModel {
     await this._loadChart();
   }
 
-  /** Fetch runs from `offset`; a refresh (offset 0) refetches as many as are loaded. */
-  private async _loadRuns(offset: number, append = false): Promise<void> {
-    const request = ++this._runsRequest;
+  /**
+   * Fetch runs: `reset` the first page (new sort or filter), `refresh` as many as are loaded
+   * (new data), or one page `more`.
+   *
+   * A newer reset or refresh wins over older ones and over a "load more" started before it;
+   * a "load more" never drops their answer.
+   */
+  private async _loadRuns(mode: 'reset' | 'refresh' | 'more'): Promise<void> {
+    const append = mode === 'more';
+    const request = append ? this._runsRequest : ++this._runsRequest;
     const { sort, order, filter } = this._state;
     const text = filter.trim();
-    const limit = append
-      ? PAGE_SIZE
-      : Math.min(MAX_REFETCH, Math.max(PAGE_SIZE, this._state.runs.length));
+    const offset = append ? this._state.runs.length : 0;
+    const limit =
+      mode === 'refresh'
+        ? Math.min(MAX_REFETCH, Math.max(PAGE_SIZE, this._state.runs.length))
+        : PAGE_SIZE;
     this._set({ loadingRuns: true });
     try {
       const page = await api.getRuns({

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 import nbtrack
-
 
 pytestmark = pytest.mark.ui
 
@@ -221,3 +221,30 @@ def test_the_panel_reads_well_in_the_dark_theme(
         _shot(page, "runs-panel-detail-dark")
     finally:
         runs_lab.set_theme(LIGHT)
+
+
+def test_a_run_opens_its_notebook_and_the_toolbar_exports_the_run_report(
+    runs_lab: Any, lab_page: Any
+) -> None:
+    page = lab_page
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell("import nbtrack")]
+    nbformat.write(notebook, runs_lab.root / "reported.ipynb")
+    with nbtrack.init(name="reported", config={"lr": 0.3}, notebook="reported.ipynb",
+                      workspace=runs_lab.root, capture_env=False) as run:
+        for step in range(5):
+            run.log({"loss": 1 / (step + 1)})
+
+    _open_panel(page, runs_lab)
+    _row(page, str(run.id)).locator(".nbtrack-col-name").click()
+    page.locator(".nbtrack-open-notebook").click()  # docmanager:open with the run's notebook
+    panel = page.locator(".jp-NotebookPanel:visible")
+    panel.wait_for(timeout=60_000)
+    page.locator(".lm-TabBar-tab.lm-mod-current", has_text="reported.ipynb").wait_for()
+
+    panel.locator(".nbtrack-report-button").click()
+    page.locator(".lm-TabBar-tab", has_text="reported.report.html").wait_for(timeout=120_000)
+    assert (runs_lab.root / "reported.report.html").is_file()
+    _shot(page, "runs-panel-report-exported")

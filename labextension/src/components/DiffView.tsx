@@ -84,15 +84,18 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
                 <tr key={metric.key} data-key={metric.key}>
                   <td className="nbtrack-key">{metric.key}</td>
                   {metric.values.map((value, i) => (
-                    <td key={i}>{formatNumber(value)}</td>
+                    <td key={i} className="nbtrack-num">
+                      {formatNumber(value)}
+                    </td>
                   ))}
                   <td
                     className={
-                      metric.delta === null || metric.delta === 0
+                      'nbtrack-num' +
+                      (metric.delta === null || metric.delta === 0
                         ? ''
                         : metric.delta > 0
-                          ? 'nbtrack-up'
-                          : 'nbtrack-down'
+                          ? ' nbtrack-up'
+                          : ' nbtrack-down')
                     }
                   >
                     {formatDelta(metric.delta)}

@@ -19,6 +19,8 @@ export interface IRunsTableProps {
   onToggleAll: () => void;
   onOpen: (id: string) => void;
   onLoadMore: () => void;
+  /** Changes when the list starts over (new sort or filter): scrolls back to the top. */
+  resetKey: string;
 }
 
 interface IColumn {
@@ -103,81 +105,87 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
   const cols = columns(props.metric);
   const allSelected =
     props.runs.length > 0 && props.runs.every(run => props.selected.includes(run.id));
+  const scroller = React.useRef<HTMLDivElement>(null);
+  React.useEffect(() => {
+    scroller.current?.scrollTo({ top: 0 });
+  }, [props.resetKey]);
   return (
-    <div className="nbtrack-runs-scroll">
-      <table className="nbtrack-runs-table">
-        <thead>
-          <tr>
-            <th className="nbtrack-col-select">
-              <input
-                type="checkbox"
-                title="Select all loaded runs"
-                checked={allSelected}
-                onChange={props.onToggleAll}
-              />
-            </th>
-            {cols.map(col => {
-              const sorted = col.sort !== undefined && col.sort === props.sort;
+    <>
+      <div className="nbtrack-runs-scroll" ref={scroller}>
+        <table className="nbtrack-runs-table">
+          <thead>
+            <tr>
+              <th className="nbtrack-col-select">
+                <input
+                  type="checkbox"
+                  title="Select all loaded runs"
+                  checked={allSelected}
+                  onChange={props.onToggleAll}
+                />
+              </th>
+              {cols.map(col => {
+                const sorted = col.sort !== undefined && col.sort === props.sort;
+                return (
+                  <th
+                    key={col.title}
+                    className={
+                      col.className +
+                      (col.sort ? ' nbtrack-sortable' : '') +
+                      (sorted ? ` nbtrack-sorted nbtrack-sorted-${props.order}` : '')
+                    }
+                    data-sort={col.sort}
+                    aria-sort={sorted ? (props.order === 'asc' ? 'ascending' : 'descending') : 'none'}
+                    title={col.sort ? `Sort by ${col.title}` : undefined}
+                    onClick={col.sort ? () => props.onSort(col.sort!) : undefined}
+                  >
+                    {col.title}
+                    {sorted ? (props.order === 'asc' ? ' ▲' : ' ▼') : ''}
+                  </th>
+                );
+              })}
+            </tr>
+          </thead>
+          <tbody>
+            {props.runs.map(run => {
+              const selected = props.selected.includes(run.id);
               return (
-                <th
-                  key={col.title}
+                <tr
+                  key={run.id}
+                  data-run-id={run.id}
+                  data-run-number={run.number}
+                  data-status={run.status}
                   className={
-                    col.className +
-                    (col.sort ? ' nbtrack-sortable' : '') +
-                    (sorted ? ` nbtrack-sorted nbtrack-sorted-${props.order}` : '')
+                    'nbtrack-run-row' +
+                    (selected ? ' nbtrack-selected' : '') +
+                    (run.id === props.openRunId ? ' nbtrack-open' : '')
                   }
-                  data-sort={col.sort}
-                  aria-sort={sorted ? (props.order === 'asc' ? 'ascending' : 'descending') : 'none'}
-                  title={col.sort ? `Sort by ${col.title}` : undefined}
-                  onClick={col.sort ? () => props.onSort(col.sort!) : undefined}
+                  onClick={() => props.onOpen(run.id)}
                 >
-                  {col.title}
-                  {sorted ? (props.order === 'asc' ? ' ▲' : ' ▼') : ''}
-                </th>
+                  <td className="nbtrack-col-select" onClick={event => event.stopPropagation()}>
+                    <input
+                      type="checkbox"
+                      aria-label={`Select run ${run.number}`}
+                      checked={selected}
+                      onChange={() => props.onToggle(run.id)}
+                    />
+                  </td>
+                  {cols.map(col => (
+                    <td key={col.title} className={col.className}>
+                      {col.cell(run)}
+                    </td>
+                  ))}
+                </tr>
               );
             })}
-          </tr>
-        </thead>
-        <tbody>
-          {props.runs.map(run => {
-            const selected = props.selected.includes(run.id);
-            return (
-              <tr
-                key={run.id}
-                data-run-id={run.id}
-                data-run-number={run.number}
-                data-status={run.status}
-                className={
-                  'nbtrack-run-row' +
-                  (selected ? ' nbtrack-selected' : '') +
-                  (run.id === props.openRunId ? ' nbtrack-open' : '')
-                }
-                onClick={() => props.onOpen(run.id)}
-              >
-                <td className="nbtrack-col-select" onClick={event => event.stopPropagation()}>
-                  <input
-                    type="checkbox"
-                    aria-label={`Select run ${run.number}`}
-                    checked={selected}
-                    onChange={() => props.onToggle(run.id)}
-                  />
-                </td>
-                {cols.map(col => (
-                  <td key={col.title} className={col.className}>
-                    {col.cell(run)}
-                  </td>
-                ))}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-      {props.runs.length === 0 && !props.loading ? (
-        <div className="nbtrack-empty">
-          No runs yet. In a notebook: <code>import nbtrack; nbtrack.init()</code> then{' '}
-          <code>nbtrack.log({'{'}"loss": 0.1{'}'})</code>.
-        </div>
-      ) : null}
+          </tbody>
+        </table>
+        {props.runs.length === 0 && !props.loading ? (
+          <div className="nbtrack-empty">
+            No runs yet. In a notebook: <code>import nbtrack; nbtrack.init()</code> then{' '}
+            <code>nbtrack.log({'{'}"loss": 0.1{'}'})</code>.
+          </div>
+        ) : null}
+      </div>
       <div className="nbtrack-pager">
         <span className="nbtrack-count">
           {props.runs.length} of {props.total} runs
@@ -192,6 +200,6 @@ export function RunsTable(props: IRunsTableProps): JSX.Element {
           </button>
         ) : null}
       </div>
-    </div>
+    </>
   );
 }

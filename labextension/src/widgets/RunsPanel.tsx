@@ -134,6 +134,7 @@ function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }):
           onToggleAll={() => model.toggleAll()}
           onOpen={id => void model.openRun(id)}
           onLoadMore={() => void model.loadMore()}
+          resetKey={`${state.sort} ${state.order} ${state.filter}`}
         />
       </div>
       <div className="nbtrack-selection-bar">
