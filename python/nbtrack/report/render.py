@@ -76,7 +76,7 @@ def render_report(
         f"<style>{inline_css(read_asset('report.css'))}\n"
         f"{inline_css(nbcells.pygments_css('.source'))}</style>\n"
         "</head>\n<body>\n<div class=\"layout\">\n"
-        f"{_toc(page)}\n<main>\n{header}\n{run_html}\n{compare_html}\n{notebook_html}\n"
+        f"{header}\n{_toc(page)}\n<main>\n{run_html}\n{compare_html}\n{notebook_html}\n"
         f"{env_html}\n</main>\n</div>\n"
         f'<footer class="report-footer">Made with nbtrack {e(_version())}: one file, no '
         "network needed.</footer>\n"
