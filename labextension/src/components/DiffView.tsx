@@ -261,34 +261,57 @@ function UnifiedDiff(props: { cell: ICellDiff }): JSX.Element {
 
 type Row = { left: string | null; right: string | null; kind: 'ctx' | 'change' };
 
-/** Rows of a side-by-side view, read from the unified diff's hunks. */
-function sideBySideRows(diff: string): Row[] {
+/** The most cells (lines x lines) the side-by-side alignment works through. */
+const MAX_ALIGN = 4_000_000;
+
+/**
+ * Rows of a side-by-side view: the two sources aligned line by line (longest common
+ * subsequence); removed and added lines in between pair up as changes.
+ */
+function sideBySideRows(aSource: string | null, bSource: string | null): Row[] {
+  const a = aSource ? aSource.replace(/\n$/, '').split('\n') : [];
+  const b = bSource ? bSource.replace(/\n$/, '').split('\n') : [];
+  const n = a.length;
+  const m = b.length;
   const rows: Row[] = [];
+  if (n * m > MAX_ALIGN) {
+    for (let i = 0; i < Math.max(n, m); i++) {
+      rows.push({ left: a[i] ?? null, right: b[i] ?? null, kind: 'change' });
+    }
+    return rows;
+  }
+  // common[i][j]: length of the LCS of a[i:] and b[j:]
+  const common = new Uint32Array((n + 1) * (m + 1));
+  const at = (i: number, j: number) => i * (m + 1) + j;
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      common[at(i, j)] =
+        a[i] === b[j]
+          ? common[at(i + 1, j + 1)] + 1
+          : Math.max(common[at(i + 1, j)], common[at(i, j + 1)]);
+    }
+  }
   let removed: string[] = [];
   let added: string[] = [];
   const flush = () => {
-    for (let i = 0; i < Math.max(removed.length, added.length); i++) {
-      rows.push({ left: removed[i] ?? null, right: added[i] ?? null, kind: 'change' });
+    for (let k = 0; k < Math.max(removed.length, added.length); k++) {
+      rows.push({ left: removed[k] ?? null, right: added[k] ?? null, kind: 'change' });
     }
     removed = [];
     added = [];
   };
-  for (const line of diff.replace(/\n$/, '').split('\n')) {
-    if (line.startsWith('---') || line.startsWith('+++')) {
-      continue;
-    }
-    if (line.startsWith('@@')) {
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) {
       flush();
-      if (rows.length) {
-        rows.push({ left: '⋯', right: '⋯', kind: 'ctx' });
-      }
-    } else if (line.startsWith('-')) {
-      removed.push(line.slice(1));
-    } else if (line.startsWith('+')) {
-      added.push(line.slice(1));
+      rows.push({ left: a[i], right: b[j], kind: 'ctx' });
+      i++;
+      j++;
+    } else if (j >= m || (i < n && common[at(i + 1, j)] >= common[at(i, j + 1)])) {
+      removed.push(a[i++]);
     } else {
-      flush();
-      rows.push({ left: line.slice(1), right: line.slice(1), kind: 'ctx' });
+      added.push(b[j++]);
     }
   }
   flush();
@@ -296,7 +319,7 @@ function sideBySideRows(diff: string): Row[] {
 }
 
 function SideBySide(props: { cell: ICellDiff }): JSX.Element {
-  const rows = sideBySideRows(props.cell.diff);
+  const rows = sideBySideRows(props.cell.a_source, props.cell.b_source);
   return (
     <div className="nbtrack-cell-diff nbtrack-side-by-side" data-cell-index={props.cell.index}>
       <div className="nbtrack-cell-title">{cellTitle(props.cell)}</div>
