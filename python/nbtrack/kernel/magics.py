@@ -272,6 +272,7 @@ class TrackMagics(Magics):
         notebook = args.notebook or api._detect_notebook(nbtrack.config.workspace_dir())
         if not notebook:
             raise UsageError("can't tell which notebook this is; pass  --notebook PATH.ipynb")
+        recorder.flush_all(10.0)  # the latest cells and points belong in the report
         path = report.export_report(notebook, args.output)
         print(f"wrote {path}")
 
