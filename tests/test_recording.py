@@ -201,3 +201,13 @@ def test_a_stale_heartbeat_reads_as_crashed(workspace: Path) -> None:
     assert nbtrack.runs(status="crashed")[0].name == "ghost"
     run._done = True  # don't let the fixture finish it
     nbtrack.api._state.active = None
+
+
+def test_a_code_diff_keeps_removed_and_added_last_lines_apart() -> None:
+    from nbtrack.store.diff import diff_cells
+
+    def cell(source: str) -> dict:
+        return {"cell_id": "c1", "source": source, "execution_count": 1, "variables": []}
+
+    (change,) = diff_cells([cell("x = 1\ny = 2")], [cell("x = 1\ny = 3")])  # type: ignore[list-item]
+    assert "-y = 2\n+y = 3\n" in change["diff"]

@@ -119,7 +119,7 @@ def diff_cells(a: Sequence[CellExecution], b: Sequence[CellExecution]) -> list[C
         sb = cb["source"] if cb else None
         text = "".join(
             difflib.unified_diff(
-                (sa or "").splitlines(keepends=True), (sb or "").splitlines(keepends=True),
+                _lines(sa), _lines(sb),
                 fromfile=f"a/cell[{ca['execution_count'] if ca else '-'}]",
                 tofile=f"b/cell[{cb['execution_count'] if cb else '-'}]",
             )
@@ -131,6 +131,11 @@ def diff_cells(a: Sequence[CellExecution], b: Sequence[CellExecution]) -> list[C
             )
         )
     return out
+
+
+def _lines(source: str | None) -> list[str]:
+    """Lines that all end in a newline, so a last line without one diffs cleanly."""
+    return [line + "\n" for line in (source or "").splitlines()]
 
 
 def final_variables(cells: Sequence[CellExecution]) -> dict[str, str | None]:
