@@ -451,8 +451,9 @@ def test_environment_without_git_or_nvidia_smi_installed(
 # -- the import rule --------------------------------------------------------------------------
 
 
-def test_capture_imports_only_the_standard_library() -> None:
-    tree = ast.parse(Path(capture.__file__).read_text())
+@pytest.mark.parametrize("module", ["capture.py", "environment.py"])
+def test_capture_imports_only_the_standard_library(module: str) -> None:
+    tree = ast.parse((Path(capture.__file__).parent / module).read_text())
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

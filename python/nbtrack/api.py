@@ -156,7 +156,7 @@ def _forget(run: Run) -> None:
 
 def _capture_env(rec: _recorder.Recorder, number: int, workspace: Path) -> None:
     try:
-        from nbtrack.capture import environment
+        from nbtrack.environment import environment
 
         rec.enqueue("env", (number, environment(workspace)))
     except Exception as exc:  # noqa: BLE001 - never break the user's run over this
