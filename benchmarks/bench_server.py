@@ -1,7 +1,7 @@
 """Latency of the REST API on a big workspace: prints figures (median ms), asserts nothing.
 
 The workspace: 10,000 runs (each 4 params and 3 metrics) and one run with a 1,000,000-point
-series. Measured in-process (the service functions the handlers call) and over real HTTP
+series. Measured in-process (the nbtrack.responses functions the handlers call) and over real HTTP
 against a real ``jupyter server`` with token auth:
 
 - ``GET runs`` first page (50 runs) sorted by a metric summary, and by start time;
@@ -141,33 +141,33 @@ def main() -> None:
         build(workspace)
     os.environ["NBTRACK_DIR"] = str(workspace)
 
-    from nbtrack.server import service
+    from nbtrack import responses
     from nbtrack.store import downsample
 
     print(f"\nin-process (median of {args.repeat}; first call in brackets)")
     cases: list[tuple[str, Callable[[], object]]] = [
         ("runs page 1, sort=metrics.loss asc",
-         lambda: service.runs_page(path, sort="metrics.loss", descending=False)),
-        ("runs page 1, sort=started desc", lambda: service.runs_page(path)),
+         lambda: responses.runs_page(path, sort="metrics.loss", descending=False)),
+        ("runs page 1, sort=started desc", lambda: responses.runs_page(path)),
         ("runs page 1, sort=params.lr desc",
-         lambda: service.runs_page(path, sort="params.lr")),
-        ("runs page 1, q=sweep-99", lambda: service.runs_page(path, search="sweep-99")),
+         lambda: responses.runs_page(path, sort="params.lr")),
+        ("runs page 1, q=sweep-99", lambda: responses.runs_page(path, search="sweep-99")),
         ("metrics 1M -> 1000 points, cold", lambda: cold_metrics(1000)),
         ("metrics 1M -> 1000 points, cached",
-         lambda: service.run_metrics(path, "long", max_points=1000)),
-        ("status", lambda: service.status(path)),
+         lambda: responses.run_metrics(path, "long", max_points=1000)),
+        ("status", lambda: responses.status(path)),
     ]
 
     def cold_metrics(max_points: int) -> object:
-        service._caches.clear()
-        return service.run_metrics(path, "long", max_points=max_points)
+        responses._caches.clear()
+        return responses.run_metrics(path, "long", max_points=max_points)
 
     for label, fn in cases:
-        first, median = median_ms(lambda fn=fn: service.to_json(fn()), args.repeat)
+        first, median = median_ms(lambda fn=fn: responses.to_json(fn()), args.repeat)
         print(f"  {label:38s} {median:7.1f} ms   ({first:.1f})")
     numpy_from = downsample.NUMPY_FROM
     downsample.NUMPY_FROM = 10**12
-    first, median = median_ms(lambda: service.to_json(cold_metrics(1000)), 5)
+    first, median = median_ms(lambda: responses.to_json(cold_metrics(1000)), 5)
     downsample.NUMPY_FROM = numpy_from
     print(f"  {'metrics 1M -> 1000, cold, without numpy':38s} {median:7.1f} ms   ({first:.1f})")
 

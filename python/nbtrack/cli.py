@@ -88,7 +88,7 @@ def _errors(f: F) -> F:
 @contextmanager
 def _reading() -> Iterator[Any]:
     """A read-only connection to the store (an empty store if nothing was recorded yet)."""
-    from nbtrack.server.service import reading
+    from nbtrack.responses import reading
 
     with reading(_db_path()) as db:
         yield db
@@ -260,7 +260,7 @@ def show(ref: str, as_json: bool) -> None:
     \b
         nbtrack show baseline
     """
-    from nbtrack.server.service import run_detail
+    from nbtrack.responses import run_detail
 
     detail = run_detail(_db_path(), ref)
     if as_json:
@@ -322,7 +322,7 @@ def diff(refs: tuple[str, ...], show_all: bool, as_json: bool) -> None:
     """
     if len(refs) < 2:
         raise click.UsageError("diff needs two runs or more, e.g. nbtrack diff 1 2")
-    from nbtrack.server.service import run_diff
+    from nbtrack.responses import run_diff
 
     record = run_diff(_db_path(), list(refs), changed_only=not show_all)
     if as_json:

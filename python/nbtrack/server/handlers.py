@@ -1,4 +1,6 @@
-"""REST handlers under ``<base_url>/nbtrack/api/``: parse arguments, call :mod:`.service`.
+"""REST handlers under ``<base_url>/nbtrack/api/``.
+
+Each parses its arguments and calls :mod:`nbtrack.responses`.
 
 Every verb is behind Jupyter's auth; work runs off the event loop in the default executor.
 Errors are JSON :class:`nbtrack.model.ErrorResponse` bodies: ``RunNotFound`` is 404, a bad
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from http.client import responses
+from http.client import responses as http_reasons
 from typing import Any
 
 import tornado.web
@@ -18,8 +20,8 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
 
+from nbtrack import responses
 from nbtrack.model import ErrorResponse
-from nbtrack.server import service
 from nbtrack.store.queries import RunNotFound
 
 _TRUE = ("1", "true", "yes", "on")
@@ -40,22 +42,22 @@ class BaseHandler(APIHandler):
         if status == 204:
             self.finish()
         else:
-            self.finish(service.to_json(result))
+            self.finish(responses.to_json(result))
 
     def handle_error(self, exc: Exception) -> None:
         """The one mapping of errors to HTTP: unknown run 404, bad argument 400."""
         code = 404 if isinstance(exc, RunNotFound) else 400
         self.set_status(code)
-        self.finish(service.to_json(ErrorResponse(error=str(exc), status=code)))
+        self.finish(responses.to_json(ErrorResponse(error=str(exc), status=code)))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Errors tornado raises itself (403 without auth, 405, 500) in the same JSON shape."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = responses.get(status_code, "error")
+        message = http_reasons.get(status_code, "error")
         if isinstance(exc, tornado.web.HTTPError) and exc.log_message:
             message = exc.log_message
         self.set_header("Content-Type", "application/json")
-        self.finish(service.to_json(ErrorResponse(error=message, status=status_code)))
+        self.finish(responses.to_json(ErrorResponse(error=message, status=status_code)))
 
     def arg(self, name: str) -> str | None:
         """A query argument; absent and empty are both None."""
@@ -102,8 +104,8 @@ class BaseHandler(APIHandler):
 class RunsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        await self.answer(lambda: service.runs_page(
-            service.store_path(), limit=self.int_arg("limit", 50),
+        await self.answer(lambda: responses.runs_page(
+            responses.store_path(), limit=self.int_arg("limit", 50),
             offset=self.int_arg("offset", 0), sort=self.text_arg("sort", "started"),
             descending=self.descending(),
             status=self.arg("status"), tag=self.arg("tag"), notebook=self.arg("notebook"),
@@ -114,24 +116,24 @@ class RunsHandler(BaseHandler):
 class RunHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, ref: str) -> None:
-        await self.answer(lambda: service.run_detail(service.store_path(), ref))
+        await self.answer(lambda: responses.run_detail(responses.store_path(), ref))
 
     @tornado.web.authenticated
     async def patch(self, ref: str) -> None:
-        await self.answer(lambda: service.update_run(
-            service.store_path(), ref, json.loads(self.request.body or b"{}")
+        await self.answer(lambda: responses.update_run(
+            responses.store_path(), ref, json.loads(self.request.body or b"{}")
         ))
 
     @tornado.web.authenticated
     async def delete(self, ref: str) -> None:
-        await self.answer(lambda: service.delete_run(service.store_path(), ref), status=204)
+        await self.answer(lambda: responses.delete_run(responses.store_path(), ref), status=204)
 
 
 class MetricsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, ref: str) -> None:
-        await self.answer(lambda: service.run_metrics(
-            service.store_path(), ref, keys=self.list_arg("keys"),
+        await self.answer(lambda: responses.run_metrics(
+            responses.store_path(), ref, keys=self.list_arg("keys"),
             max_points=self.int_arg("max_points", 1000),
             after_step=self.optional_int_arg("after_step"),
         ))
@@ -140,8 +142,8 @@ class MetricsHandler(BaseHandler):
 class DiffHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        await self.answer(lambda: service.run_diff(
-            service.store_path(),
+        await self.answer(lambda: responses.run_diff(
+            responses.store_path(),
             self.list_arg("runs") or [r for r in (self.arg("a"), self.arg("b")) if r],
             changed_only=self.bool_arg("changed_only"),
         ))
@@ -150,8 +152,8 @@ class DiffHandler(BaseHandler):
 class ChartsHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        await self.answer(lambda: service.chart(
-            service.store_path(), self.text_arg("kind", "curves"),
+        await self.answer(lambda: responses.chart(
+            responses.store_path(), self.text_arg("kind", "curves"),
             runs=self.list_arg("runs"), keys=self.list_arg("key"), param=self.arg("param"),
             params=self.list_arg("params"), log_scale=self.bool_arg("log"),
             smoothing=self.float_arg("smoothing", 0.0),
@@ -162,13 +164,13 @@ class ChartsHandler(BaseHandler):
 class KeysHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        await self.answer(lambda: service.workspace_keys(service.store_path()))
+        await self.answer(lambda: responses.workspace_keys(responses.store_path()))
 
 
 class StatusHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        await self.answer(lambda: service.status(service.store_path()))
+        await self.answer(lambda: responses.status(responses.store_path()))
 
 
 #: ``(path under nbtrack/api/, handler)``; ``report`` joins when its module is present.

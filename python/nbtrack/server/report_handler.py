@@ -16,8 +16,8 @@ import tornado.web
 from jupyter_server.utils import ensure_async
 from tornado.ioloop import IOLoop
 
+from nbtrack import responses
 from nbtrack.model import ErrorResponse
-from nbtrack.server import service
 from nbtrack.server.handlers import BaseHandler
 from nbtrack.store.queries import RunNotFound
 
@@ -77,7 +77,7 @@ class ReportHandler(BaseHandler):
         except RuntimeError as exc:  # ReportError: e.g. the Vega bundle was never built
             self._fail(500, str(exc))
             return
-        self.finish(service.to_json({"path": written.relative_to(root).as_posix()}))
+        self.finish(responses.to_json({"path": written.relative_to(root).as_posix()}))
 
     async def _hidden(self, relative: str) -> bool:
         """True when the contents manager hides the path (and does not allow hidden files)."""
@@ -91,7 +91,7 @@ class ReportHandler(BaseHandler):
 
     def _fail(self, code: int, message: str) -> None:
         self.set_status(code)
-        self.finish(service.to_json(ErrorResponse(error=message, status=code)))
+        self.finish(responses.to_json(ErrorResponse(error=message, status=code)))
 
 
 def _export(notebook: Path, runs: list[str | int] | None) -> Path:

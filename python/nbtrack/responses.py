@@ -1,4 +1,4 @@
-"""What the REST API answers, as plain functions of the store's path (no tornado here).
+"""What the REST API (and the CLI's --json) answers, as plain functions of the store's path.
 
 Each function opens the store itself (read-only for reads, in one snapshot) and returns one of
 the wire shapes of :mod:`nbtrack.model`, so the handlers only parse arguments and write JSON.
