@@ -20,7 +20,6 @@ import reprlib
 import sys
 import types
 import warnings
-from array import array
 from collections.abc import Callable, Collection, Mapping
 from operator import itemgetter
 from typing import NamedTuple
@@ -551,8 +550,8 @@ def _scan(source: str) -> _Scan:
     return scan
 
 
-def _differing(old: array, new: array) -> list[int]:
-    """Indices where two equally long arrays differ, halving so equal runs compare in C."""
+def _differing(old: list[int], new: list[int]) -> list[int]:
+    """Indices where two equally long lists differ, halving so equal runs compare in C."""
     if old == new:
         return []
     found: list[int] = []
@@ -578,7 +577,7 @@ class _Snapshot(NamedTuple):
     size: int  # len(ns)
     last: object  # the newest key (dicts keep insertion order), or _MISSING
     names: list[str]  # the visible names, in order
-    ids: array | None  # id() of each visible name's value; None above max_names
+    ids: list[int] | None  # id() of each visible name's value; None above max_names
     getter: Callable[[Mapping[str, object]], object] | None  # itemgetter(*names), reused
 
 
@@ -691,12 +690,15 @@ class NamespaceWatcher:
     ) -> _Snapshot:
         ids = None
         if len(names) <= self.max_names:
-            ids = array("Q")
+            # A plain list: building it is the cost per cell, and comparing two lists of ints
+            # is cheaper than packing them into arrays to compare those.
             if len(names) == 1:
-                ids.append(id(ns[names[0]]))
+                ids = [id(ns[names[0]])]
             elif names:
                 getter = getter or itemgetter(*names)
-                ids.fromlist(list(map(id, getter(ns))))  # type: ignore[call-overload]
+                ids = list(map(id, getter(ns)))  # type: ignore[call-overload]
+            else:
+                ids = []
         last = next(reversed(ns), _MISSING) if isinstance(ns, dict) else _MISSING
         return _Snapshot(len(ns), last, names, ids, getter)
 
