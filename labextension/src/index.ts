@@ -88,7 +88,15 @@ async function exportReport(app: JupyterFrontEnd, context: DocumentRegistry.Cont
     }
     const { path } = await api.exportReport(context.path);
     const url = URLExt.join(PageConfig.getBaseUrl(), 'files', URLExt.encodeParts(path));
-    await app.commands.execute('docmanager:open', { path, factory: 'HTML Viewer' });
+    const opened = (await app.commands.execute('docmanager:open', {
+      path,
+      factory: 'HTML Viewer'
+    })) as { trusted?: boolean } | undefined;
+    // We wrote this file just now from the user's own notebook: let its own scripts draw the
+    // charts (HTMLViewer.trusted). Notebook HTML outputs inside it stay in script-less frames.
+    if (opened && 'trusted' in opened) {
+      opened.trusted = true;
+    }
     Notification.success(`Run report written to ${path}`, {
       autoClose: 8000,
       actions: [{ label: 'Open in a browser tab', callback: () => window.open(url, '_blank') }]

@@ -247,4 +247,7 @@ def test_a_run_opens_its_notebook_and_the_toolbar_exports_the_run_report(
     panel.locator(".nbtrack-report-button").click()
     page.locator(".lm-TabBar-tab", has_text="reported.report.html").wait_for(timeout=120_000)
     assert (runs_lab.root / "reported.report.html").is_file()
+    # Opened trusted, so the report's own script draws its charts inside JupyterLab.
+    viewer = page.frame_locator(".jp-HTMLViewer:visible iframe")
+    viewer.locator(".chart-view svg").first.wait_for(timeout=60_000)
     _shot(page, "runs-panel-report-exported")
