@@ -226,3 +226,14 @@ def test_quoted_words_group_and_lose_their_quotes(shell) -> None:
     assert active.name == "my first run"
     assert active.notes == "two words"
     assert active.params["opt"] == "adam w"
+
+
+def test_loading_where_the_store_cannot_be_written_says_what_to_do(workspace: Path) -> None:
+    start_ipython()
+    ip = InteractiveShell.instance()
+    (workspace / ".nbtrack").write_text("not a folder")
+    result = ip.run_cell("%load_ext nbtrack")
+    assert not result.success
+    assert isinstance(result.error_in_exec, nbtrack.StoreUnavailableError)
+    assert getattr(ip, "_nbtrack_hooks", None) is None
+    assert ip.run_cell("x = 1").success  # the shell goes on as before

@@ -211,3 +211,10 @@ def test_a_code_diff_keeps_removed_and_added_last_lines_apart() -> None:
 
     (change,) = diff_cells([cell("x = 1\ny = 2")], [cell("x = 1\ny = 3")])  # type: ignore[list-item]
     assert "-y = 2\n+y = 3\n" in change["diff"]
+
+
+def test_a_store_that_cannot_be_created_gives_a_clear_error(workspace: Path) -> None:
+    (workspace / ".nbtrack").write_text("not a folder")
+    with pytest.raises(nbtrack.StoreUnavailableError, match="NBTRACK_DIR"):
+        nbtrack.init(name="nowhere")
+    assert nbtrack.active_run() is None

@@ -24,7 +24,7 @@ from nbtrack.api import (
     sql,
 )
 from nbtrack.query import FilterError
-from nbtrack.recorder import TrackingWarning
+from nbtrack.recorder import StoreUnavailableError, TrackingWarning
 from nbtrack.run import History, Run, RunFinishedError
 from nbtrack.store.queries import RunNotFound
 
@@ -54,6 +54,7 @@ __all__ = [
     "RunFinishedError",
     "RunList",
     "RunNotFound",
+    "StoreUnavailableError",
     "TrackingWarning",
     "active_run",
     "diff",

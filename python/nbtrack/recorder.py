@@ -9,6 +9,7 @@ A failure to write is reported once as a warning and retried; it never reaches t
 from __future__ import annotations
 
 import atexit
+import sqlite3
 import threading
 import time
 import warnings
@@ -162,13 +163,27 @@ _recorders: dict[Path, Recorder] = {}
 _recorders_lock = threading.Lock()
 
 
+class StoreUnavailableError(OSError):
+    """The workspace's store cannot be created or opened for writing."""
+
+
 def recorder_for(path: Path | None = None) -> Recorder:
-    """The process's recorder for the store at ``path`` (default: the workspace's store)."""
+    """The process's recorder for the store at ``path`` (default: the workspace's store).
+
+    Raises :class:`StoreUnavailableError` saying where and what to do when the store cannot be
+    opened (a read-only folder, a file where the ``.nbtrack`` folder should be, ...).
+    """
     path = (path or config.db_path()).resolve()
     with _recorders_lock:
         rec = _recorders.get(path)
         if rec is None or not rec._thread.is_alive():
-            rec = _recorders[path] = Recorder(path)
+            try:
+                rec = _recorders[path] = Recorder(path)
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreUnavailableError(
+                    f"nbtrack cannot open its store at {path} ({exc}); set NBTRACK_DIR to a "
+                    "writable folder, or start from a folder you can write to"
+                ) from exc
         return rec
 
 
