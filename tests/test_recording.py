@@ -218,3 +218,22 @@ def test_a_store_that_cannot_be_created_gives_a_clear_error(workspace: Path) -> 
     with pytest.raises(nbtrack.StoreUnavailableError, match="NBTRACK_DIR"):
         nbtrack.init(name="nowhere")
     assert nbtrack.active_run() is None
+
+
+def test_an_int_too_large_for_a_float_is_stored_as_infinity_and_loses_nothing(
+    workspace: Path,
+) -> None:
+    with nbtrack.init() as run:
+        run.log({"loss": 0.5, "huge": 10**400})
+        run.log({"loss": 0.25, "huge": -(10**400)})
+    history = run.history()
+    assert history["loss"]["value"] == [0.5, 0.25]
+    assert history["huge"]["value"] == [math.inf, -math.inf]
+
+
+def test_a_step_beyond_64_bits_is_refused_and_the_run_goes_on(workspace: Path) -> None:
+    with nbtrack.init() as run:
+        with pytest.raises(ValueError, match="64-bit"):
+            run.log({"loss": 1.0}, step=2**70)
+        run.log({"loss": 0.5}, step=3)
+    assert run.history("loss")["loss"]["step"] == [3]

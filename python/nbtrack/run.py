@@ -34,6 +34,7 @@ class _CellContext:
 cell_context = _CellContext()
 
 _NUMBER_TYPES = (float, int)
+_STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
 
 
 def _coerce_value(key: Any, value: Any) -> float | int:
@@ -224,6 +225,8 @@ class Run:
         else:
             if type(step) is not int:
                 step = _coerce_step(step)
+            if not _STEP_MIN <= step <= _STEP_MAX:
+                raise ValueError(f"step {step} is outside the 64-bit range steps are stored in")
             if step >= self._next_step:
                 self._next_step = step + 1
         if keys:

@@ -8,6 +8,7 @@ when a step was logged twice the later point wins.
 
 from __future__ import annotations
 
+import math
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,21 @@ def is_ordered(steps: Sequence[int]) -> bool:
     return all(a < b for a, b in zip(steps, steps[1:]))
 
 
+def floats(values: Sequence[float]) -> array:
+    """Values as float64; an int too large for a float becomes +/-inf instead of failing."""
+    try:
+        return array("d", values)
+    except OverflowError:
+        return array("d", (_to_float(v) for v in values))
+
+
+def _to_float(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def pack(
     steps: Sequence[int], values: Sequence[float], times: Sequence[float],
     cells: Sequence[int | None],
@@ -57,7 +73,7 @@ def pack(
         ordered = is_ordered(s)
         yield (
             s[0] if ordered else min(s), s[-1] if ordered else max(s), len(s), int(ordered),
-            array("q", s).tobytes(), array("d", values[lo:hi]).tobytes(),
+            array("q", s).tobytes(), floats(values[lo:hi]).tobytes(),
             array("d", times[lo:hi]).tobytes(), array("q", cells_int[lo:hi]).tobytes(),
         )
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from nbtrack.model import VariableChange
-from nbtrack.store.points import pack
+from nbtrack.store.points import floats, pack
 from nbtrack.store.values import encode_param, to_jsonable
 
 #: One ``log()`` call: (run number, step, wall time, cell execution id, keys, values).
@@ -166,7 +166,7 @@ def _write_points(conn: Any, calls: Sequence[PointsCall], key_ids: KeyIds) -> in
         columns = list(zip(*value_rows))
         last = max(range(len(steps)), key=steps.__getitem__)
         for i, key in enumerate(keys):
-            column = columns[i]
+            column = floats(columns[i])  # float64 as stored; a huge int becomes +/-inf
             found = series.get((run, key))
             if found is None:
                 series[(run, key)] = [steps, list(column), times, cells]
