@@ -57,6 +57,8 @@ def test_keys_may_hold_unicode_spaces_slashes_and_dots(workspace: Path) -> None:
     assert sorted(run.metric_keys()) == sorted(keys)
     with nbtrack.init() as run2, pytest.raises(TypeError, match="non-empty"):
         run2.log({"": 1.0})
+    with nbtrack.init() as run3, pytest.raises(ValueError, match="Unicode"):
+        run3.log({"bad\ud800": 1.0})
 
 
 def test_explicit_steps_and_a_step_logged_twice_keeps_the_later_value(workspace: Path) -> None:
@@ -237,3 +239,17 @@ def test_a_step_beyond_64_bits_is_refused_and_the_run_goes_on(workspace: Path) -
             run.log({"loss": 1.0}, step=2**70)
         run.log({"loss": 0.5}, step=3)
     assert run.history("loss")["loss"]["step"] == [3]
+
+
+def test_one_unstorable_item_loses_only_itself(workspace: Path) -> None:
+    with nbtrack.init() as run:
+        run.log({"loss": 0.5})
+        run.config["fine"] = 1
+        run._rec.enqueue("variables", (1, [{  # text SQLite cannot encode (a lone surrogate)
+            "name": "bad\ud800", "change": "added", "type": "str", "shape": None,
+            "dtype": None, "length": 1, "repr": "'\ud800'", "value": None}]))
+        run.log({"loss": 0.25})
+        with pytest.warns(nbtrack.TrackingWarning):
+            run._rec.flush()
+    assert run.history("loss")["loss"]["value"] == [0.5, 0.25]
+    assert run.params == {"fine": 1}

@@ -142,16 +142,39 @@ class Recorder:
                 self._idle.notify_all()
 
     def _write(self, batch: writes.Batch) -> None:
-        for attempt in range(5):
+        for attempt in range(3):
             try:
                 with self._db_lock:
                     writes.write_batch(self.db, batch, self._key_ids)
                 return
-            except Exception as exc:  # noqa: BLE001
-                if attempt == 4:
-                    raise
+            except sqlite3.OperationalError as exc:  # locked or busy: wait and try again
+                self._forget_cached_ids()
                 self._warn(f"nbtrack retrying a write to {self.path}: {exc!r}")
                 time.sleep(0.2 * (attempt + 1))
+            except Exception:  # noqa: BLE001 - one bad item: keep everything else
+                self._forget_cached_ids()
+                break
+        self._write_piecewise(batch)
+
+    def _forget_cached_ids(self) -> None:
+        # Key ids and chunk numbers cached during a rolled-back transaction are not in the store.
+        self._key_ids = writes.KeyIds()
+
+    def _write_piecewise(self, batch: writes.Batch) -> None:
+        """Write a batch that failed whole one item at a time, so one bad item loses only itself."""
+        pieces = [writes.Batch(points=batch.points)]
+        for name in ("cells_started", "cells_ended", "variables", "params", "summary_overrides",
+                     "run_updates", "environments"):
+            pieces += [writes.Batch(**{name: [item]}) for item in getattr(batch, name)]
+        for piece in pieces:
+            if not piece:
+                continue
+            try:
+                with self._db_lock:
+                    writes.write_batch(self.db, piece, self._key_ids)
+            except Exception as exc:  # noqa: BLE001
+                self._forget_cached_ids()
+                self._warn(f"nbtrack could not record one item to {self.path}: {exc!r}")
 
     def _warn(self, message: str) -> None:
         if not self._warned:

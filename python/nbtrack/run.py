@@ -63,6 +63,10 @@ def _coerce_value(key: Any, value: Any) -> float | int:
 def _check_key(key: Any) -> str:
     if not isinstance(key, str) or not key:
         raise TypeError(f"metric keys must be non-empty strings, not {key!r}")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"metric key {key!r} is not valid Unicode text") from None
     return key
 
 
