@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +61,15 @@ class Lab:
     def lab_url(self, reset: bool = True) -> str:
         return f"{self.url}/lab?token={self.token}" + ("&reset" if reset else "")
 
+    def notebook(self, name: str, cells: list[str]) -> str:
+        """Write a notebook of code ``cells`` into the root; return the URL that opens it."""
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+        nbformat.write(nb, self.root / name)
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
     def set_theme(self, theme: str) -> None:
         """Takes effect on the next page load."""
         write_lab_settings(self.settings, theme)
@@ -80,7 +90,8 @@ def runs_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     port, token = _free_port(), secrets.token_hex(16)
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("NBTRACK_NOTEBOOK",
-                                                             "JPY_SESSION_NAME")},
+                                                             "JPY_SESSION_NAME",
+                                                             "NBTRACK_WIDGETS")},
         "NBTRACK_DIR": str(root),
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),

@@ -2,25 +2,14 @@
 
 Each test writes a notebook, opens it in JupyterLab, runs its cells with Shift+Enter and looks at
 what renders. Screenshots go to test-artifacts/. The browser fixtures (``chromium``,
-``lab_page``) come from conftest.py; the lab here needs no nbtrack lab extension, only the
-kernel side, so it is started from this file.
+``lab_page``) and the lab (``runs_lab``, one per test module) come from conftest.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 pytestmark = pytest.mark.ui
@@ -29,77 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _settings(settings: Path, theme: str = "JupyterLab Light") -> None:
-    """Lab settings: no news popup, no update check, the given theme."""
-    apputils = settings / "@jupyterlab" / "apputils-extension"
-    apputils.mkdir(parents=True, exist_ok=True)
-    (apputils / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    (apputils / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
-
-
-class Lab:
-    def __init__(self, root: Path, url: str, token: str, settings: Path) -> None:
-        self.root = root
-        self.url = url
-        self.token = token
-        self.settings = settings
-
-    def notebook(self, name: str, cells: list[str]) -> str:
-        nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
-        nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
-        nbformat.write(nb, self.root / name)
-        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
-
-
 @pytest.fixture(scope="module")
-def widget_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """A real JupyterLab (token auth) whose kernels import nbtrack from this checkout."""
-    root = tmp_path_factory.mktemp("lab")
-    settings = root / ".settings"
-    _settings(settings)
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "NBTRACK_DIR": str(root),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "python"), os.environ.get("PYTHONPATH", "")]),
-    }
-    env.pop("NBTRACK_WIDGETS", None)
-    log = (root / ".lab.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError((root / ".lab.log").read_text()) from None
-                time.sleep(0.2)
-        yield Lab(root, url, token, settings)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+def widget_lab(runs_lab: Any) -> Any:
+    """The shared real JupyterLab of conftest.py (token auth), its kernels importing nbtrack."""
+    return runs_lab
 
 
 def _shot(page: Any, name: str) -> None:
@@ -139,7 +61,7 @@ LINE_LENGTH = """() => {
 
 
 def test_a_track_cell_draws_its_curves_while_it_runs_and_keeps_them(
-    widget_lab: Lab, lab_page: Any
+    widget_lab: Any, lab_page: Any
 ) -> None:
     page = lab_page
     url = widget_lab.notebook("live.ipynb", [
@@ -168,7 +90,7 @@ def test_a_track_cell_draws_its_curves_while_it_runs_and_keeps_them(
 
 
 def test_runs_table_selects_runs_to_overlay_and_the_diff_renders_inline(
-    widget_lab: Lab, lab_page: Any
+    widget_lab: Any, lab_page: Any
 ) -> None:
     page = lab_page
     url = widget_lab.notebook("table.ipynb", [
@@ -222,9 +144,9 @@ def _run_cells_from(page: Any, index: int, count: int) -> None:
         page.keyboard.press("Shift+Enter")
 
 
-def test_run_card_reads_well_in_the_dark_theme(widget_lab: Lab, lab_page: Any) -> None:
+def test_run_card_reads_well_in_the_dark_theme(widget_lab: Any, lab_page: Any) -> None:
     page = lab_page
-    _settings(widget_lab.settings, theme="JupyterLab Dark")
+    widget_lab.set_theme("JupyterLab Dark")
     try:
         url = widget_lab.notebook("card.ipynb", [
             "import math, nbtrack\n"
@@ -248,4 +170,4 @@ def test_run_card_reads_well_in_the_dark_theme(widget_lab: Lab, lab_page: Any) -
         card.scroll_into_view_if_needed()
         _shot(page, "widgets-card-dark")
     finally:
-        _settings(widget_lab.settings)
+        widget_lab.set_theme("JupyterLab Light")
