@@ -23,6 +23,17 @@ from nbtrack import config
 from nbtrack.model import VariableChange
 from nbtrack.store import schema, writes
 
+#: Which list of a :class:`~nbtrack.store.writes.Batch` each kind of queued op goes to.
+_BATCH_FIELD = {
+    "cell_start": "cells_started",
+    "cell_end": "cells_ended",
+    "variables": "variables",
+    "params": "params",
+    "summary": "summary_overrides",
+    "run": "run_updates",
+    "env": "environments",
+}
+
 
 class TrackingWarning(UserWarning):
     """nbtrack could not record something; the user's code is unaffected."""
@@ -107,20 +118,7 @@ class Recorder:
         batch.points = [take_point() for _ in range(len(points))]
         for _ in range(len(ops)):
             kind, payload = take_op()
-            if kind == "cell_start":
-                batch.cells_started.append(payload)
-            elif kind == "cell_end":
-                batch.cells_ended.append(payload)
-            elif kind == "variables":
-                batch.variables.append(payload)
-            elif kind == "params":
-                batch.params.append(payload)
-            elif kind == "summary":
-                batch.summary_overrides.append(payload)
-            elif kind == "run":
-                batch.run_updates.append(payload)
-            elif kind == "env":
-                batch.environments.append(payload)
+            getattr(batch, _BATCH_FIELD[kind]).append(payload)
         return batch
 
     def _flush_once(self) -> None:
@@ -163,8 +161,7 @@ class Recorder:
     def _write_piecewise(self, batch: writes.Batch) -> None:
         """Write a batch that failed whole one item at a time, so one bad item loses only itself."""
         pieces = [writes.Batch(points=batch.points)]
-        for name in ("cells_started", "cells_ended", "variables", "params", "summary_overrides",
-                     "run_updates", "environments"):
+        for name in _BATCH_FIELD.values():
             pieces += [writes.Batch(**{name: [item]}) for item in getattr(batch, name)]
         for piece in pieces:
             if not piece:
