@@ -2,6 +2,7 @@ import * as React from 'react';
 
 import { ICellDiff, IRunDiffRecord, IValueDelta } from '../tokens';
 import { formatDelta, formatNumber, formatValue, runLabel } from './format';
+import { Section } from './Section';
 
 export interface IDiffViewProps {
   diff: IRunDiffRecord | null;
@@ -163,23 +164,6 @@ export function DiffView(props: IDiffViewProps): JSX.Element {
         <DeltaTable deltas={env} runs={runs.map(runLabel)} empty="Same environment." />
       </Section>
     </div>
-  );
-}
-
-function Section(props: {
-  title: string;
-  count: number;
-  className: string;
-  closed?: boolean;
-  children: React.ReactNode;
-}): JSX.Element {
-  return (
-    <details className={`nbtrack-section ${props.className}`} open={!props.closed}>
-      <summary>
-        {props.title} <span className="nbtrack-section-count">{props.count}</span>
-      </summary>
-      {props.children}
-    </details>
   );
 }
 

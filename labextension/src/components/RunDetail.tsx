@@ -8,6 +8,7 @@ import {
   formatValue,
   runLabel
 } from './format';
+import { Section } from './Section';
 import { StatusBadge } from './StatusBadge';
 
 export interface IRunDetailProps {
@@ -84,10 +85,7 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
 
       <RunEditor run={run} onUpdate={props.onUpdate} />
 
-      <details className="nbtrack-section nbtrack-run-params" open>
-        <summary>
-          Params <span className="nbtrack-section-count">{params.length}</span>
-        </summary>
+      <Section title="Params" count={params.length} className="nbtrack-run-params">
         {params.length === 0 ? (
           <div className="nbtrack-hint">No params.</div>
         ) : (
@@ -102,12 +100,9 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
             </tbody>
           </table>
         )}
-      </details>
+      </Section>
 
-      <details className="nbtrack-section nbtrack-run-metrics" open>
-        <summary>
-          Metrics <span className="nbtrack-section-count">{run.metrics.length}</span>
-        </summary>
+      <Section title="Metrics" count={run.metrics.length} className="nbtrack-run-metrics">
         {run.metrics.length === 0 ? (
           <div className="nbtrack-hint">No metrics.</div>
         ) : (
@@ -134,23 +129,19 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
             </tbody>
           </table>
         )}
-      </details>
+      </Section>
 
-      <details className="nbtrack-section nbtrack-run-cells" open>
-        <summary>
-          Cells <span className="nbtrack-section-count">{run.cells.length}</span>
-        </summary>
+      <Section title="Cells" count={run.cells.length} className="nbtrack-run-cells">
         {run.cells.length === 0 ? (
           <div className="nbtrack-hint">No cell executions recorded.</div>
         ) : (
           run.cells.map(cell => <CellView key={cell.id} cell={cell} />)
         )}
-      </details>
+      </Section>
 
-      <details className="nbtrack-section nbtrack-run-env">
-        <summary>Environment</summary>
+      <Section title="Environment" className="nbtrack-run-env" closed>
         <EnvView env={run.env} />
-      </details>
+      </Section>
 
       <div className="nbtrack-danger">
         <button className="jp-mod-styled jp-mod-warn nbtrack-delete" onClick={props.onDelete}>
