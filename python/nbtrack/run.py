@@ -268,7 +268,8 @@ class Run:
             self._env_thread.join(timeout=10)  # a short run still records its environment
         rec.flush()
         rec.execute_now(_finish_run, self.number, status, time.time())
-        for callback in self._on_finish:
+        # A callback may remove itself from the list (a live chart does): iterate a copy.
+        for callback in list(self._on_finish):
             callback(self)
 
     @property
