@@ -10,7 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from nbtrack.model import VariableChange
-from nbtrack.store.points import floats, pack
+from nbtrack.store.points import floats, is_ordered, pack, unpack
 from nbtrack.store.values import encode_param, to_jsonable
 
 #: One ``log()`` call: (run number, step, wall time, cell execution id, keys, values).
@@ -38,24 +38,37 @@ ON CONFLICT (run, key) DO UPDATE SET
     count = summary.count + excluded.count
 """
 
+_REPLACE_SUMMARY = """
+INSERT INTO summary (run, key, last, last_step, min, max, count)
+VALUES (:run, :key, :last, :last_step, :min, :max, :count)
+ON CONFLICT (run, key) DO UPDATE SET
+    last = excluded.last, last_step = excluded.last_step, min = excluded.min,
+    max = excluded.max, count = excluded.count
+"""
+
 
 class KeyIds:
-    """Metric key ids and each series' next chunk number, cached for one database."""
+    """Metric key ids, and each series' next chunk number and highest stored step, cached for
+    one database (one process writes a run)."""
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
-        self._next_seq: dict[tuple[int, int], int] = {}
+        self._tails: dict[tuple[int, int], tuple[int, int | None]] = {}
 
-    def next_seq(self, conn: Any, run: int, key_id: int) -> int:
-        """The next free chunk number of one series (one process writes a run)."""
-        seq = self._next_seq.get((run, key_id))
-        if seq is None:
-            row = conn.execute(
-                "SELECT MAX(seq) FROM metric_chunks WHERE run = ? AND key = ?", (run, key_id)
+    def tail(self, conn: Any, run: int, key_id: int) -> tuple[int, int | None]:
+        """``(next chunk number, highest step stored)`` of one series (None: no points yet)."""
+        tail = self._tails.get((run, key_id))
+        if tail is None:
+            seq, step_max = conn.execute(
+                "SELECT MAX(seq), MAX(step_max) FROM metric_chunks WHERE run = ? AND key = ?",
+                (run, key_id),
             ).fetchone()
-            seq = 0 if row[0] is None else row[0] + 1
-        self._next_seq[(run, key_id)] = seq + 1
-        return seq
+            tail = (0 if seq is None else seq + 1, step_max)
+        return tail
+
+    def advance(self, run: int, key_id: int, next_seq: int, step_max: int | None) -> None:
+        """Remember a series' tail after chunks were written to it."""
+        self._tails[(run, key_id)] = (next_seq, step_max)
 
     def ids(self, conn: Any, keys: Iterable[str]) -> dict[str, int]:
         missing = [k for k in keys if k not in self._ids]
@@ -146,68 +159,94 @@ def write_batch(db: sqlite_utils.Database, batch: Batch, key_ids: KeyIds | None 
 
 
 def _write_points(conn: Any, calls: Sequence[PointsCall], key_ids: KeyIds) -> int:
-    """Insert every point of ``calls`` as chunks and merge the affected summaries."""
+    """Insert every point of ``calls`` as chunks and bring the affected summaries up to date."""
     if not calls:
         return 0
-    # Group the calls by (run, keys): most loops log the same keys every time.
-    groups: dict[tuple[int, tuple[str, ...]], list[PointsCall]] = {}
-    for call in calls:
-        group = groups.get((call[0], call[4]))
-        if group is None:
-            groups[(call[0], call[4])] = [call]
-        else:
-            group.append(call)
-    ids = key_ids.ids(conn, {k for (_, keys) in groups for k in keys})
-    # (run, key) -> [steps, values, times, cells], in arrival order
-    series: dict[tuple[int, str], list[list[Any]]] = {}
-    summaries: dict[tuple[int, str], dict[str, Any]] = {}
-    for (run, keys), group in groups.items():
-        _, steps, times, cells, _, value_rows = (list(col) for col in zip(*group))
-        columns = list(zip(*value_rows))
-        last = max(range(len(steps)), key=steps.__getitem__)
-        for i, key in enumerate(keys):
-            column = floats(columns[i])  # float64 as stored; a huge int becomes +/-inf
-            found = series.get((run, key))
-            if found is None:
-                series[(run, key)] = [steps, list(column), times, cells]
-            else:
-                for dest, src in zip(found, (steps, column, times, cells)):
-                    dest.extend(src)
-            finite = [v for v in column if v == v]  # NaN != NaN
-            _merge(summaries, run, key, steps[last], column[last], finite, len(column))
+    series = _series(calls)
+    ids = key_ids.ids(conn, {key for (_, key) in series})
     rows = []
+    appended: list[dict[str, Any]] = []
+    recompute: list[tuple[int, str, int]] = []
     written = 0
     for (run, key), (steps, values, times, cells) in series.items():
         key_id = ids[key]
+        seq, stored_max = key_ids.tail(conn, run, key_id)
         for chunk in pack(steps, values, times, cells):
-            rows.append((run, key_id, key_ids.next_seq(conn, run, key_id), *chunk))
+            rows.append((run, key_id, seq, *chunk))
+            seq += 1
+        new_max = max(steps)
+        key_ids.advance(run, key_id, seq, new_max if stored_max is None else max(stored_max, new_max))
         written += len(steps)
+        if is_ordered(steps) and (stored_max is None or steps[0] > stored_max):
+            appended.append(_summary_of_new_steps(run, key, steps, values))
+        else:
+            # A step logged again (here or in an earlier batch): the later point replaces the
+            # earlier one, so the summary is computed again from the whole series.
+            recompute.append((run, key, key_id))
     conn.executemany(_INSERT_CHUNK, rows)
-    conn.executemany(_MERGE_SUMMARY, list(summaries.values()))
+    conn.executemany(_MERGE_SUMMARY, appended)
+    for run, key, key_id in recompute:
+        _recompute_summary(conn, run, key, key_id)
     return written
 
 
-def _merge(
-    summaries: dict[tuple[int, str], dict[str, Any]], run: int, key: str, last_step: int,
-    last: float, finite: list[float], count: int,
-) -> None:
-    new = {
-        "run": run, "key": key, "last": last, "last_step": last_step,
+def _series(calls: Sequence[PointsCall]) -> dict[tuple[int, str], tuple[list[Any], ...]]:
+    """Each ``(run, key)``'s ``(steps, values, times, cells)`` in the order the calls came.
+
+    Calls are grouped by ``(run, keys)`` (most loops log the same keys every time) and turned
+    into columns at once; a key that several groups share (calls naming different keys, or the
+    same keys in another order) is merged back into arrival order.
+    """
+    groups: dict[tuple[int, tuple[str, ...]], list[int]] = {}
+    for index, call in enumerate(calls):
+        found = groups.get((call[0], call[4]))
+        if found is None:
+            groups[(call[0], call[4])] = [index]
+        else:
+            found.append(index)
+    parts: dict[tuple[int, str], list[tuple[list[int], list[Any], ...]]] = {}
+    for (run, keys), indices in groups.items():
+        _, steps, times, cells, _, value_rows = (
+            list(col) for col in zip(*(calls[i] for i in indices))
+        )
+        for key, column in zip(keys, zip(*value_rows)):
+            parts.setdefault((run, key), []).append(
+                (indices, steps, list(floats(column)), times, cells)
+            )
+    out: dict[tuple[int, str], tuple[list[Any], ...]] = {}
+    for run_key, pieces in parts.items():
+        if len(pieces) == 1:
+            out[run_key] = pieces[0][1:]
+            continue
+        merged = sorted(
+            (row for piece in pieces for row in zip(*piece)), key=lambda row: row[0]
+        )
+        _, steps, values, times, cells = (list(col) for col in zip(*merged))
+        out[run_key] = (steps, values, times, cells)
+    return out
+
+
+def _summary_of_new_steps(
+    run: int, key: str, steps: list[int], values: list[float]
+) -> dict[str, Any]:
+    """The summary row of points whose steps all come after the stored ones, in order."""
+    finite = [v for v in values if v == v]  # NaN != NaN
+    return {
+        "run": run, "key": key, "last": values[-1], "last_step": steps[-1],
         "min": min(finite) if finite else None, "max": max(finite) if finite else None,
-        "count": count,
+        "count": len(steps),
     }
-    old = summaries.get((run, key))
-    if old is None:
-        summaries[(run, key)] = new
-        return
-    if new["last_step"] >= old["last_step"]:
-        old["last"], old["last_step"] = new["last"], new["last_step"]
-    for field_, pick in (("min", min), ("max", max)):
-        if old[field_] is None:
-            old[field_] = new[field_]
-        elif new[field_] is not None:
-            old[field_] = pick(old[field_], new[field_])
-    old["count"] += count
+
+
+def _recompute_summary(conn: Any, run: int, key: str, key_id: int) -> None:
+    """Compute one series' summary from all its stored points (keeps an explicit override)."""
+    points = unpack(conn.execute(
+        'SELECT step_min, step_max, ordered, steps, "values", times, cells FROM metric_chunks'
+        " WHERE run = ? AND key = ? ORDER BY seq",
+        (run, key_id),
+    ))
+    row = _summary_of_new_steps(run, key, points.steps.tolist(), points.values.tolist())
+    conn.execute(_REPLACE_SUMMARY, row)
 
 
 def insert_run(db: sqlite_utils.Database, record: Mapping[str, Any]) -> int:
