@@ -120,7 +120,7 @@ def check(runs: list[tuple[nbtrack.Run, Model]], ws: Path) -> None:
     assert not exported
     # 4. the report's data (a large max_points: every point)
     view = read_store(None, ws, runs=numbers, max_points=100_000)
-    for (run, model), data in zip(runs, view.runs):
+    for (_run, model), data in zip(runs, view.runs):
         got = {s["key"]: s for s in data.series}
         assert sorted(got) == sorted(model)
         for key, by_step in model.items():

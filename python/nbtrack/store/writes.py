@@ -174,8 +174,8 @@ def _write_points(conn: Any, calls: Sequence[PointsCall], key_ids: KeyIds) -> in
         for chunk in pack(steps, values, times, cells):
             rows.append((run, key_id, seq, *chunk))
             seq += 1
-        new_max = max(steps)
-        key_ids.advance(run, key_id, seq, new_max if stored_max is None else max(stored_max, new_max))
+        new_max = max(steps) if stored_max is None else max(stored_max, *steps)
+        key_ids.advance(run, key_id, seq, new_max)
         written += len(steps)
         if is_ordered(steps) and (stored_max is None or steps[0] > stored_max):
             appended.append(_summary_of_new_steps(run, key, steps, values))
