@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
 import nbtrack  # noqa: E402
-from nbtrack.store import queries, schema, writes  # noqa: E402
+from nbtrack.store import access, queries, writes  # noqa: E402
 
 
 def percentiles(samples_ns: list[int]) -> tuple[float, float]:
@@ -77,7 +77,7 @@ def bench_reads(run: nbtrack.Run, n_runs: int, points: int) -> None:
     for i in range(points):
         history_run.log({"loss": 1.0 / (i + 1)})
     history_run.finish()
-    db = schema.connect(path, readonly=True)
+    db = access.connect(path, readonly=True)
     t0 = time.perf_counter()
     series = queries.metric_series(db, history_run.number, history_run.id, ["loss"])
     t_hist = time.perf_counter() - t0
@@ -101,9 +101,9 @@ def bench_reads(run: nbtrack.Run, n_runs: int, points: int) -> None:
     db.close()
 
     # 10,000 runs, written directly in batches, then listed.
-    wdb = schema.connect(path)
+    wdb = access.connect(path)
     now = time.time()
-    with wdb.atomic():
+    with access.atomic(wdb):
         for i in range(n_runs):
             number = writes.insert_run(wdb, {
                 "id": f"bench{i:08d}", "name": f"sweep-{i}", "status": "finished",
@@ -112,7 +112,7 @@ def bench_reads(run: nbtrack.Run, n_runs: int, points: int) -> None:
             })
             writes.write_params(wdb, number, {"lr": 10 ** -(i % 5), "depth": i % 7})
     wdb.close()
-    db = schema.connect(path, readonly=True)
+    db = access.connect(path, readonly=True)
     t0 = time.perf_counter()
     numbers, total = queries.list_run_numbers(db)
     records = queries.run_records(db, numbers)

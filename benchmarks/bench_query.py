@@ -26,7 +26,7 @@ import nbtrack  # noqa: E402
 from nbtrack import config  # noqa: E402
 from nbtrack.cli import main  # noqa: E402
 from nbtrack.query.sample import generate_runs  # noqa: E402
-from nbtrack.store import queries, schema  # noqa: E402
+from nbtrack.store import access, queries  # noqa: E402
 
 WHERE = "params.lr < 0.01 and metrics.loss < 0.5"
 
@@ -66,7 +66,7 @@ def main_bench() -> None:
     os.environ["NBTRACK_DIR"] = str(ws)
     os.environ["NBTRACK_STALE_AFTER"] = "3600"
     t0 = time.perf_counter()
-    db = schema.connect(config.db_path(ws))
+    db = access.connect(config.db_path(ws))
     generate_runs(db, opts.runs, start=time.time())
     db.close()
     size = config.db_path(ws).stat().st_size / 1e6
@@ -80,7 +80,7 @@ def main_bench() -> None:
 
     repeat = opts.repeat
     print("in-process:")
-    reader = schema.connect(config.db_path(ws), readonly=True)
+    reader = access.connect(config.db_path(ws), readonly=True)
     show("compile the filter to SQL",
          timed(lambda: nbtrack.query.compile_filter(WHERE), repeat * 10))
     show("list_run_numbers(where=..., limit=20)  (the SQL alone)",

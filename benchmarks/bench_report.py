@@ -80,7 +80,7 @@ def make_notebook(path: Path, cells: int) -> list[str]:
 def record_runs(notebook: str, runs: int, points: int, training: list[str]) -> float:
     """Record the runs as a kernel would (a cell execution per training cell); return seconds."""
     import nbtrack
-    from nbtrack.run import cell_context
+    from nbtrack.current_cell import current_cell
 
     t0 = time.perf_counter()
     for r in range(runs):
@@ -89,16 +89,17 @@ def record_runs(notebook: str, runs: int, points: int, training: list[str]) -> f
                            config={"lr": lr, "seed": r, "optimizer": "adam", "epochs": points})
         cell = random.getrandbits(52)
         started = time.time()
-        run._rec.cell_started({"id": cell, "run": run.number, "session": "bench",
-                               "execution_count": r + 1, "cell_id": None,
-                               "source": training[r % len(training)], "started": started})
-        cell_context.cell = cell
+        run.recorder.cell_started({"id": cell, "run": run.number, "session": "bench",
+                                   "execution_count": r + 1, "cell_id": None,
+                                   "source": training[r % len(training)], "started": started})
+        current_cell.enter(cell)
         for step in range(points):
             loss = math.exp(-lr * step / 50) + 0.01 * math.sin(step)
             run.log({"loss": loss, "val/acc": 1 - loss / 2}, step=step)
-        cell_context.cell = None
-        run._rec.cell_ended({"id": cell, "run": run.number, "duration": time.time() - started,
-                             "outcome": "ok", "error_type": None, "error_message": None})
+        current_cell.exit()
+        run.recorder.cell_ended({"id": cell, "run": run.number,
+                                 "duration": time.time() - started,
+                                 "outcome": "ok", "error_type": None, "error_message": None})
         run.finish()
     return time.perf_counter() - t0
 

@@ -44,14 +44,14 @@ def build(workspace: Path) -> None:
     """Write the benchmark workspace (about a minute on two cores)."""
     import nbtrack
     from nbtrack import config
-    from nbtrack.store import schema, writes
+    from nbtrack.store import access, writes
 
     os.environ["NBTRACK_DIR"] = str(workspace)
     t0 = time.perf_counter()
-    db = schema.connect(config.db_path())
+    db = access.connect(config.db_path())
     rng = random.Random(0)
     now = time.time() - RUNS * 60
-    with db.atomic():
+    with access.atomic(db):
         for i in range(RUNS):
             started = now + i * 60
             number = writes.insert_run(db, {

@@ -9,7 +9,7 @@ import click
 import pytest
 
 from nbtrack.cli import main
-from nbtrack.store import schema
+from nbtrack.store import access
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -57,7 +57,7 @@ def _documented() -> dict[str, tuple[list[tuple[str, str]], set[str]]]:
 
 
 def _actual(tmp_path: Path) -> dict[str, tuple[list[tuple[str, str]], set[str]]]:
-    db = schema.connect(tmp_path / "fresh.db")
+    db = access.connect(tmp_path / "fresh.db")
     try:
         out: dict[str, tuple[list[tuple[str, str]], set[str]]] = {}
         for (table,) in db.execute(

@@ -20,7 +20,7 @@ import nbtrack
 from nbtrack import config
 from nbtrack.query import FilterError, compile_filter
 from nbtrack.query.sample import generate_runs
-from nbtrack.store import schema
+from nbtrack.store import access
 
 N_RUNS = 300
 Spec = dict[str, Any]
@@ -33,7 +33,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NBTRACK_STALE_AFTER", "600")
         mp.delenv("NBTRACK_DIR", raising=False)
-        db = schema.connect(config.db_path(ws))
+        db = access.connect(config.db_path(ws))
         specs = generate_runs(db, N_RUNS, start=time.time())
         db.close()
         yield ws, specs

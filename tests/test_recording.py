@@ -12,7 +12,7 @@ import pytest
 
 import nbtrack
 from nbtrack import config
-from nbtrack.store import schema
+from nbtrack.store import access, schema
 
 
 def test_logged_metrics_read_back_by_step_with_nan_and_infinities(workspace: Path) -> None:
@@ -162,8 +162,8 @@ def test_environment_is_recorded_with_python_and_packages(workspace: Path) -> No
 def test_the_schema_is_versioned_by_named_migrations(workspace: Path) -> None:
     with nbtrack.init():
         pass
-    db = schema.connect(config.db_path(), readonly=True)
-    assert schema.schema_version(db) == len(schema.MIGRATIONS._migrations) >= 1
+    db = access.connect(config.db_path(), readonly=True)
+    assert schema.schema_version(db) == len(schema.MIGRATIONS) >= 3
     names = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations")]
     assert names[0] == "m001_initial"
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -195,14 +195,14 @@ def test_reading_a_workspace_with_no_store_finds_no_runs(workspace: Path) -> Non
 def test_a_stale_heartbeat_reads_as_crashed(workspace: Path) -> None:
     run = nbtrack.init(name="ghost")
     nbtrack.log({"loss": 1.0})
-    run._rec.flush()
-    run._rec.live_runs.discard(run.number)  # as if the process had died: no more heartbeats
+    run.recorder.flush()
+    run.recorder.discard_live(run.number)  # as if the process had died: no more heartbeats
     with sqlite3.connect(config.db_path()) as conn:
         conn.execute("UPDATE runs SET heartbeat = heartbeat - 3600, started = started - 3600")
     assert nbtrack.get_run("ghost").status == "crashed"
     assert nbtrack.runs(status="crashed")[0].name == "ghost"
     run._done = True  # don't let the fixture finish it
-    nbtrack.api._state.active = None
+    nbtrack.session._state.active = None
 
 
 def test_a_code_diff_keeps_removed_and_added_last_lines_apart() -> None:
@@ -245,11 +245,11 @@ def test_one_unstorable_item_loses_only_itself(workspace: Path) -> None:
     with nbtrack.init() as run:
         run.log({"loss": 0.5})
         run.config["fine"] = 1
-        run._rec.enqueue("variables", (1, [{  # text SQLite cannot encode (a lone surrogate)
+        run.recorder.enqueue("variables", (1, [{  # text SQLite cannot encode (a lone surrogate)
             "name": "bad\ud800", "change": "added", "type": "str", "shape": None,
             "dtype": None, "length": 1, "repr": "'\ud800'", "value": None}]))
         run.log({"loss": 0.25})
         with pytest.warns(nbtrack.TrackingWarning):
-            run._rec.flush()
+            run.recorder.flush()
     assert run.history("loss")["loss"]["value"] == [0.5, 0.25]
     assert run.params == {"fine": 1}

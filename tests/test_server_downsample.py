@@ -12,8 +12,8 @@ import pytest
 import nbtrack
 from nbtrack import config
 from nbtrack.model import MetricSeries
+from nbtrack.store import access
 from nbtrack.store import downsample as ds
-from nbtrack.store import schema
 
 
 def series(values: list[float], start: int = 0) -> MetricSeries:
@@ -104,7 +104,7 @@ def test_a_cached_long_series_is_read_again_once_points_are_added(workspace: Pat
     cache = ds.SeriesCache(min_points=10_000)
 
     def read() -> MetricSeries:
-        db = schema.connect(config.db_path(), readonly=True)
+        db = access.connect(config.db_path(), readonly=True)
         try:
             (found,) = ds.read_series(db, run.number, run.id, ["loss"], max_points=100,
                                       cache=cache)
@@ -141,7 +141,7 @@ def test_points_read_for_downsampling_are_the_stored_series(
         run.log({"loss": -2.0}, step=25_000)
         run.log({"loss": -3.0}, step=20_500)
     run.finish()
-    db = schema.connect(config.db_path(), readonly=True)
+    db = access.connect(config.db_path(), readonly=True)
     try:
         for after in (None, -1, 0, 6_999, 7_000, 19_999, 30_000):
             ours = ds.read_points(db, run.number, "loss", after_step=after)

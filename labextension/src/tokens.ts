@@ -49,6 +49,8 @@ export interface IRunRecord {
   duration: number | null;
   tags: string[];
   notes: string;
+  /** Items (metric points, cell records, params...) that could not be stored. */
+  lost: number;
   params: { [key: string]: ParamValue };
   summary: { [key: string]: number | null };
 }

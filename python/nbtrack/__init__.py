@@ -9,23 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbtrack.api import (
-    NoActiveRunError,
-    RunDiff,
-    RunList,
-    active_run,
-    diff,
-    finish,
-    get_run,
-    init,
-    leaderboard,
-    log,
-    runs,
-    sql,
-)
+from nbtrack.api import RunDiff, RunList, diff, get_run, leaderboard, runs, sql
 from nbtrack.query import FilterError
 from nbtrack.recorder import StoreUnavailableError, TrackingWarning
 from nbtrack.run import History, Run, RunFinishedError
+from nbtrack.session import NoActiveRunError, active_run, finish, init, log, status
 from nbtrack.store.queries import RunNotFound
 
 __version__ = "0.1.0"
@@ -67,6 +55,7 @@ __all__ = [
     "runs",
     "show_runs",
     "sql",
+    "status",
 ]
 
 

@@ -1,25 +1,21 @@
-"""The public functions: start and end runs, log to the active run, find and compare runs."""
+"""Reading the workspace: find runs, compare them, rank them, query the store.
+
+Starting, logging to and finishing runs is :mod:`nbtrack.session`'s job.
+"""
 
 from __future__ import annotations
 
-import atexit
 import os
-import secrets
-import socket
-import sys
-import threading
-import time
-import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nbtrack import config as _config
-from nbtrack import recorder as _recorder
+from nbtrack import session
 from nbtrack.model import RunDiffRecord, RunRecord
-from nbtrack.run import Run, _check_tags
+from nbtrack.run import Run
+from nbtrack.store import access, queries
 from nbtrack.store import diff as _diff
-from nbtrack.store import queries, schema, writes
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -28,234 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from nbtrack.query.sql import SqlResult
 
 
-class NoActiveRunError(RuntimeError):
-    """``log()`` or ``finish()`` was called with no run started."""
-
-
-class _State:
-    active: Run | None = None
-    last_started: Run | None = None
-    session: str | None = None  # set by the kernel extension to the kernel's id
-    uncaught: type[BaseException] | None = None
-
-
-_state = _State()
-_lock = threading.RLock()
-
-
-def active_run() -> Run | None:
-    """The run this process is recording now, if any."""
-    return _state.active
-
-
-def _detect_notebook(workspace: Path) -> str | None:
-    """The notebook (or script) path, relative to the workspace when inside it."""
-    path = os.environ.get("NBTRACK_NOTEBOOK") or os.environ.get("JPY_SESSION_NAME")
-    main = sys.modules.get("__main__")
-    if not path:
-        path = getattr(main, "__vsc_ipynb_file__", None) or getattr(main, "__session__", None)
-    if not path and main is not None and getattr(main, "__spec__", None) is None:
-        # A script run as ``python train.py`` (not ``python -m tool``, whose __main__ is a
-        # module of an installed package).
-        script = getattr(main, "__file__", None)
-        if script and Path(script).suffix == ".py":
-            path = script
-    if not path:
-        return None
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        return candidate.as_posix()
-    try:
-        return candidate.resolve().relative_to(workspace).as_posix()
-    except ValueError:
-        return candidate.as_posix()
-
-
-def init(
-    name: str | None = None,
-    *,
-    config: Mapping[str, Any] | None = None,
-    tags: Iterable[str] | None = None,
-    notes: str = "",
-    notebook: str | None = None,
-    workspace: str | os.PathLike[str] | None = None,
-    capture_env: bool = True,
-) -> Run:
-    """Start a run and make it the active run; finish the previous active run first.
-
-    Parameters
-    ----------
-    name : a name for the run (default ``run-<number>``); names need not be unique.
-    config : params of the run (learning rate, epochs, ...).
-    tags : labels to find the run by.
-    notes : free text.
-    notebook : the notebook or script path (default: detected).
-    workspace : the workspace folder (default: ``$NBTRACK_DIR`` or the ``.nbtrack/`` lookup).
-    capture_env : record python, packages, git commit and diff, host (in the background).
-
-    Examples
-    --------
-    >>> with nbtrack.init(name="baseline", config={"lr": 0.01}) as run:  # doctest: +SKIP
-    ...     run.log({"loss": 0.5})
-    """
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise ValueError("a run's name must be a non-empty string")
-    tag_list = _check_tags(tags or [])
-    params = dict(config or {})
-    for key in params:
-        if not isinstance(key, str) or not key:
-            raise TypeError(f"param names must be non-empty strings, not {key!r}")
-    with _lock:
-        previous = _state.active
-        if previous is not None:
-            previous.finish("finished")
-            _state.active = None
-        ws = Path(workspace).expanduser().resolve() if workspace else _config.workspace_dir()
-        path = _config.db_path(ws)
-        rec = _recorder.recorder_for(path)
-        now = time.time()
-        record = {
-            "id": secrets.token_hex(6),
-            "name": name,
-            "status": "running",
-            "notebook": notebook or _detect_notebook(ws),
-            "session": _state.session or f"{socket.gethostname()}:{os.getpid()}",
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "started": now,
-            "heartbeat": now,
-            "tags": tag_list,
-            "notes": notes,
-        }
-
-        def create(db: Any) -> int:
-            number = writes.insert_run(db, record)
-            if params:
-                with db.atomic():
-                    writes.write_params(db, number, params)
-            return number
-
-        number = rec.execute_now(create)
-        rec.live_runs.add(number)
-        run = Run(path, number, record["id"], live=True)
-        _state.active = _state.last_started = run
-        run._on_finish.append(_forget)
-        _install_exit_hooks()
-    if capture_env:
-        run._env_thread = threading.Thread(
-            target=_capture_env, args=(rec, number, ws), name="nbtrack-env", daemon=True
-        )
-        run._env_thread.start()
-    return run
-
-
-def _forget(run: Run) -> None:
-    if _state.active is run:
-        _state.active = None
-
-
-def _capture_env(rec: _recorder.Recorder, number: int, workspace: Path) -> None:
-    try:
-        from nbtrack.environment import environment
-
-        rec.enqueue("env", (number, environment(workspace)))
-    except Exception as exc:  # noqa: BLE001 - never break the user's run over this
-        warnings.warn(f"nbtrack could not record the environment: {exc!r}",
-                      _recorder.TrackingWarning, stacklevel=1)
-
-
-def log(data: Mapping[str, Any], step: int | None = None) -> None:
-    """Record metrics on the active run; see :meth:`Run.log`."""
-    run = _state.active
-    if run is None:
-        raise NoActiveRunError(
-            "no active run: start one with nbtrack.init() (or %track start in a notebook)"
-        )
-    run.log(data, step)
-
-
-def finish(status: str = "finished") -> None:
-    """Finish the active run (no-op without one)."""
-    run = _state.active
-    if run is not None:
-        run.finish(status)
-
-
-_exit_hooks_installed = False
-
-
-def _install_exit_hooks() -> None:
-    global _exit_hooks_installed
-    if _exit_hooks_installed:
-        return
-    _exit_hooks_installed = True
-    previous_hook = sys.excepthook
-
-    def excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
-        _state.uncaught = exc_type
-        previous_hook(exc_type, exc, tb)
-
-    sys.excepthook = excepthook
-    atexit.register(_finish_at_exit)
-
-
-def _finish_at_exit() -> None:
-    run = _state.active
-    if run is None:
-        return
-    uncaught = _state.uncaught
-    if uncaught is None:
-        status = "finished"
-    elif issubclass(uncaught, KeyboardInterrupt):
-        status = "interrupted"
-    else:
-        status = "failed"
-    try:
-        run.finish(status)
-    except Exception:  # noqa: BLE001 - exiting
-        pass
-
-
-# -- reading --------------------------------------------------------------------------------
-
 def _store_path(workspace: str | os.PathLike[str] | None) -> Path:
     return _config.db_path(workspace)
-
-
-class _Reader:
-    """A read connection: the recorder's own when this process writes the store."""
-
-    def __init__(self, workspace: str | os.PathLike[str] | None) -> None:
-        self.path = _store_path(workspace)
-
-    def __enter__(self) -> Any:
-        rec = _recorder.existing_recorder(self.path)
-        if rec is not None:
-            rec.flush()
-            rec._db_lock.acquire()
-            self._rec = rec
-            return rec.db
-        self._rec = None
-        if not self.path.exists():
-            self._db = _empty_db()
-        else:
-            self._db = schema.connect(self.path, readonly=True)
-        return self._db
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._rec is not None:
-            self._rec._db_lock.release()
-        else:
-            self._db.close()
-
-
-def _empty_db() -> Any:
-    """An in-memory store with the schema, for reading a workspace that has recorded nothing."""
-    import sqlite_utils
-
-    db = sqlite_utils.Database(memory=True, execute_plugins=False)
-    schema.MIGRATIONS.apply(db)
-    return db
 
 
 class RunList(Sequence[Run]):
@@ -269,15 +39,20 @@ class RunList(Sequence[Run]):
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return RunList(self._path, self._records[index])
-        r = self._records[index]
-        return Run(self._path, r["number"], r["id"])
+        return self._run(self._records[index])
 
     def __len__(self) -> int:
         return len(self._records)
 
     def __iter__(self) -> Iterator[Run]:
         for r in self._records:
-            yield Run(self._path, r["number"], r["id"])
+            yield self._run(r)
+
+    def _run(self, record: RunRecord) -> Run:
+        active = session.active_run()
+        if active is not None and active.id == record["id"]:
+            return active
+        return Run(self._path, record["number"], record["id"], record=record)
 
     def records(self) -> list[RunRecord]:
         """The runs as plain dicts (:class:`nbtrack.model.RunRecord`)."""
@@ -345,7 +120,7 @@ def runs(
         order, desc = (sort[1:], True) if sort.startswith("-") else (sort, False)
     if descending is not None:
         desc = descending
-    with _Reader(workspace) as db:
+    with access.reading(_store_path(workspace)) as db:
         numbers, total = queries.list_run_numbers(
             db, limit=limit, offset=offset, status=status, tag=tag, notebook=notebook,
             name=name, where=where, sort=order, descending=desc,
@@ -372,7 +147,7 @@ def leaderboard(
     """
     from nbtrack.query.leaderboard import leaderboard as _leaderboard
 
-    with _Reader(workspace) as db:
+    with access.reading(_store_path(workspace)) as db:
         return _leaderboard(db, metric, goal, where, n)
 
 
@@ -396,9 +171,7 @@ def sql(
     from nbtrack.query.sql import run_sql
 
     path = _store_path(workspace)
-    rec = _recorder.existing_recorder(path)
-    if rec is not None:
-        rec.flush()
+    access.flush_writer(path)
     return run_sql(path, query, params)
 
 
@@ -410,13 +183,13 @@ def get_run(ref: int | str | Run, *, workspace: str | os.PathLike[str] | None = 
     if isinstance(ref, Run):
         return ref
     path = _store_path(workspace)
-    with _Reader(workspace) as db:
+    with access.reading(path) as db:
         number = queries.resolve_run(db, ref)
-        run_id = db.execute("SELECT id FROM runs WHERE number = ?", (number,)).fetchone()[0]
-    active = _state.active
-    if active is not None and active.id == run_id:
+        record = queries.run_records(db, [number])[0]
+    active = session.active_run()
+    if active is not None and active.id == record["id"]:
         return active
-    return Run(path, number, run_id)
+    return Run(path, number, record["id"], record=record)
 
 
 class RunDiff:
@@ -451,7 +224,7 @@ def diff(*refs: int | str | Run, workspace: str | os.PathLike[str] | None = None
     """Compare two or more runs: params, summary metrics, cells (code), variables, env."""
     if len(refs) < 2:
         raise ValueError("diff() needs at least two runs, e.g. nbtrack.diff('baseline', 'wide')")
-    with _Reader(workspace) as db:
+    with access.reading(_store_path(workspace)) as db:
         numbers = [
             r.number if isinstance(r, Run) else queries.resolve_run(db, r) for r in refs
         ]

@@ -432,7 +432,7 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
     if not refs and not where:
         raise click.UsageError("name the runs to delete (nbtrack rm 3 baseline) or use --where")
     from nbtrack.query.maintenance import soft_delete
-    from nbtrack.store import schema
+    from nbtrack.store import access
 
     with _reading() as db:
         numbers = _selected_numbers(db, where, list(refs)) if refs else \
@@ -446,11 +446,8 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete {len(records)} run{'s' * (len(records) != 1)}?", abort=True,
                       err=True)
-    db = schema.connect(_db_path())
-    try:
+    with access.writing(_db_path()) as db:
         count = soft_delete(db, [r["number"] for r in records])
-    finally:
-        db.close()
     click.echo(f"deleted {count} run{'s' * (count != 1)} (nbtrack gc frees their space)")
 
 
@@ -466,13 +463,13 @@ def gc() -> None:
         nbtrack gc
     """
     from nbtrack.query.maintenance import collect_garbage
-    from nbtrack.store import schema
+    from nbtrack.store import access
 
     path = _db_path()
     if not path.exists():
         _fail(f"no nbtrack store at {path}")
     before = path.stat().st_size
-    db = schema.connect(path)
+    db = access.open_writable(path)  # VACUUM runs outside any transaction
     try:
         dropped = collect_garbage(db, _workspace())
     finally:

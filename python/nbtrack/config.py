@@ -20,6 +20,12 @@ ARTIFACTS_DIRNAME = "artifacts"
 FLUSH_INTERVAL = 0.5
 
 
+def queue_max() -> int:
+    """The most ``log()`` calls waiting for the writer (``$NBTRACK_QUEUE_MAX``, default 100,000);
+    past it, ``log()`` waits for the writer to catch up."""
+    return max(16, int(os.environ.get("NBTRACK_QUEUE_MAX", "100000")))
+
+
 def heartbeat_interval() -> float:
     """Seconds between heartbeats of a live run (``$NBTRACK_HEARTBEAT``, default 5)."""
     return float(os.environ.get("NBTRACK_HEARTBEAT", "5"))

@@ -136,7 +136,31 @@ def _gpus(cwd: str) -> list[str]:
     return [line.strip() for line in (out or "").splitlines() if line.strip()]
 
 
+_packages_cache: tuple[tuple[object, ...], dict[str, str]] | None = None
+
+
 def _packages() -> dict[str, str]:
+    """Installed distributions, read again only when ``sys.path`` or one of its folders changed
+    (an install in a running kernel changes its site-packages folder): runs started by the
+    thousand (sweeps, jobs) do not each scan every installed package."""
+    global _packages_cache
+    stamp = tuple((p, _mtime(p)) for p in sys.path)
+    cached = _packages_cache
+    if cached is not None and cached[0] == stamp:
+        return dict(cached[1])
+    packages = _read_packages()
+    _packages_cache = (stamp, packages)
+    return dict(packages)
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path or ".").st_mtime_ns
+    except OSError:
+        return None
+
+
+def _read_packages() -> dict[str, str]:
     packages: dict[str, str] = {}
     with contextlib.suppress(Exception):  # a broken sys.path entry: keep what was read
         for dist in importlib.metadata.distributions():

@@ -46,6 +46,8 @@ class RunRecord(TypedDict):
     duration: float | None
     tags: list[str]
     notes: str
+    #: Items (metric points, cell records, params...) that could not be stored.
+    lost: int
     params: dict[str, ParamValue]
     summary: dict[str, float | None]
 

@@ -1,9 +1,20 @@
-"""The process's recorder: a queue that ``log()`` appends to and a background writer thread.
+"""The process's recorder: a bounded queue that ``log()`` appends to and a background writer.
 
 ``log()`` never touches the disk: it appends one tuple to a deque and returns. The writer wakes
-at least every :data:`nbtrack.config.FLUSH_INTERVAL` seconds, takes everything waiting and
-writes it as one atomic batch; it also beats the heartbeat of the live runs of this process.
-A failure to write is reported once as a warning and retried; it never reaches the caller.
+every :data:`nbtrack.config.FLUSH_INTERVAL` seconds (sooner when a quarter of the queue is
+used), takes everything waiting and writes it as one atomic batch; it also beats the heartbeat
+of the live runs of this process.
+
+Nothing is lost silently and nothing grows without bound:
+
+- the queue holds at most :func:`nbtrack.config.queue_max` ``log()`` calls; when it is full,
+  ``log()`` waits for the writer (backpressure) instead of dropping points or growing;
+- the writer survives any exception (a write that fails is retried, then written item by
+  item so one bad item loses only itself); every item it could not store is counted, in
+  :meth:`Recorder.stats`, in the run's ``lost`` count, and in a :class:`TrackingWarning`
+  (again at most every :data:`WARN_EVERY` seconds while losses go on);
+- if the writer thread is gone anyway, the next ``log()`` that finds the queue full starts a
+  new one.
 """
 
 from __future__ import annotations
@@ -14,14 +25,14 @@ import threading
 import time
 import warnings
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from nbtrack import config
 from nbtrack.model import VariableChange
-from nbtrack.store import schema, writes
+from nbtrack.store import access, writes
+from nbtrack.store.access import StoreUnavailableError
 
 #: Which list of a :class:`~nbtrack.store.writes.Batch` each kind of queued op goes to.
 _BATCH_FIELD = {
@@ -32,11 +43,28 @@ _BATCH_FIELD = {
     "summary": "summary_overrides",
     "run": "run_updates",
     "env": "environments",
+    "lost": "lost",
 }
+
+#: Seconds between two warnings about lost items while losses go on.
+WARN_EVERY = 30.0
 
 
 class TrackingWarning(UserWarning):
     """nbtrack could not record something; the user's code is unaffected."""
+
+
+@dataclass
+class RecorderStats:
+    """What one recorder has done: calls queued now, points written, items lost."""
+
+    path: str
+    writer_alive: bool
+    queued: int
+    queue_max: int
+    points_written: int
+    lost: int
+    last_error: str | None
 
 
 class Recorder:
@@ -44,22 +72,29 @@ class Recorder:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db: sqlite_utils.Database = schema.connect(path)
-        self._db_lock = threading.Lock()
+        self.conn = access.open_writable(path)
+        self.lock = threading.RLock()
         self._key_ids = writes.KeyIds()
         # (kind, payload) in arrival order; points are their own deque for speed.
         self.points: deque[writes.PointsCall] = deque()
         self.ops: deque[tuple[str, Any]] = deque()
-        self.live_runs: set[int] = set()
+        self.queue_max = config.queue_max()
+        #: ``log()`` wakes the writer early past this many queued calls.
+        self.soon = max(1, self.queue_max // 4)
+        self._live_runs: set[int] = set()
+        self._live_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._busy = False
-        self._warned = False
+        self._points_written = 0
+        self._lost = 0
+        self._last_error: str | None = None
+        self._last_warning = -WARN_EVERY
         self._last_heartbeat = 0.0
         self._heartbeat_every = config.heartbeat_interval()
-        self._thread = threading.Thread(target=self._loop, name="nbtrack-writer", daemon=True)
-        self._thread.start()
+        self._thread = self._start_writer()
+        access.register_writer(path, self)
 
     # -- enqueue (any thread, returns at once) ---------------------------------------------
     def enqueue(self, kind: str, payload: Any) -> None:
@@ -76,12 +111,33 @@ class Recorder:
         if changes:
             self.ops.append(("variables", (cell, changes)))
 
-    # -- synchronous access --------------------------------------------------------------
-    def execute_now(self, fn: Any, *args: Any) -> Any:
-        """Run ``fn(db, *args)`` on the writer's connection, serialized with the writer."""
-        with self._db_lock:
-            return fn(self.db, *args)
+    def make_room(self) -> None:
+        """Called by ``log()`` past :attr:`soon` queued calls: wake the writer, and when the
+        queue is full wait until it has room again (backpressure)."""
+        self._wake.set()
+        if len(self.points) < self.queue_max:
+            return
+        if not self._thread.is_alive():
+            self._thread = self._start_writer()
+        with self._idle:
+            while len(self.points) >= self.queue_max // 2 and self._thread.is_alive():
+                self._wake.set()
+                self._idle.wait(0.05)
 
+    # -- live runs (their heartbeat is beaten by the writer) -------------------------------
+    def add_live(self, run: int) -> None:
+        with self._live_lock:
+            self._live_runs.add(run)
+
+    def discard_live(self, run: int) -> None:
+        with self._live_lock:
+            self._live_runs.discard(run)
+
+    def live_runs(self) -> tuple[int, ...]:
+        with self._live_lock:
+            return tuple(self._live_runs)
+
+    # -- synchronous access --------------------------------------------------------------
     def flush(self, timeout: float = 60.0) -> bool:
         """Write everything queued so far; return False if it could not within ``timeout``."""
         deadline = time.monotonic() + timeout
@@ -94,16 +150,30 @@ class Recorder:
                 self._idle.wait(min(remaining, 0.05))
         return True
 
+    def stats(self) -> RecorderStats:
+        """Calls queued, points written and items lost so far by this recorder."""
+        return RecorderStats(
+            path=str(self.path), writer_alive=self._thread.is_alive(), queued=len(self.points),
+            queue_max=self.queue_max, points_written=self._points_written, lost=self._lost,
+            last_error=self._last_error,
+        )
+
     def close(self) -> None:
         """Flush, stop the writer and close the connection."""
         self.flush()
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=10)
-        with self._db_lock:
-            self.db.close()
+        access.unregister_writer(self.path, self)
+        with self.lock:
+            self.conn.close()
 
     # -- the writer thread -----------------------------------------------------------------
+    def _start_writer(self) -> threading.Thread:
+        thread = threading.Thread(target=self._loop, name="nbtrack-writer", daemon=True)
+        thread.start()
+        return thread
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(min(config.FLUSH_INTERVAL, self._heartbeat_every))
@@ -127,13 +197,14 @@ class Recorder:
         try:
             batch = self._take()
             now = time.time()
-            if self.live_runs and now - self._last_heartbeat >= self._heartbeat_every:
-                batch.run_updates.extend((run, {"heartbeat": now}) for run in self.live_runs)
+            live = self.live_runs()
+            if live and now - self._last_heartbeat >= self._heartbeat_every:
+                batch.run_updates.extend((run, {"heartbeat": now}) for run in live)
                 self._last_heartbeat = now
             if batch:
                 self._write(batch)
-        except Exception as exc:  # noqa: BLE001 - the writer must survive anything
-            self._warn(f"nbtrack could not record to {self.path}: {exc!r}")
+        except BaseException as exc:  # noqa: BLE001 - the writer must survive anything
+            self._lost_items({}, f"the writer failed: {exc!r}")
         finally:
             with self._idle:
                 self._busy = False
@@ -142,12 +213,12 @@ class Recorder:
     def _write(self, batch: writes.Batch) -> None:
         for attempt in range(3):
             try:
-                with self._db_lock:
-                    writes.write_batch(self.db, batch, self._key_ids)
+                with self.lock:
+                    self._points_written += writes.write_batch(self.conn, batch, self._key_ids)
                 return
             except sqlite3.OperationalError as exc:  # locked or busy: wait and try again
                 self._forget_cached_ids()
-                self._warn(f"nbtrack retrying a write to {self.path}: {exc!r}")
+                self._last_error = repr(exc)
                 time.sleep(0.2 * (attempt + 1))
             except Exception:  # noqa: BLE001 - one bad item: keep everything else
                 self._forget_cached_ids()
@@ -159,32 +230,58 @@ class Recorder:
         self._key_ids = writes.KeyIds()
 
     def _write_piecewise(self, batch: writes.Batch) -> None:
-        """Write a batch that failed whole one item at a time, so one bad item loses only itself."""
-        pieces = [writes.Batch(points=batch.points)]
+        """Write a batch that failed whole in parts, so one bad item loses only itself.
+
+        Points are split in halves until the bad calls are alone; other items go one by one.
+        """
+        lost: dict[int | None, int] = {}
+        errors: list[str] = []
+        parts = [writes.Batch(points=batch.points)] if batch.points else []
         for name in _BATCH_FIELD.values():
-            pieces += [writes.Batch(**{name: [item]}) for item in getattr(batch, name)]
-        for piece in pieces:
-            if not piece:
-                continue
+            parts += [writes.Batch(**{name: [item]}) for item in getattr(batch, name)]
+        while parts:
+            part = parts.pop()
             try:
-                with self._db_lock:
-                    writes.write_batch(self.db, piece, self._key_ids)
+                with self.lock:
+                    self._points_written += writes.write_batch(self.conn, part, self._key_ids)
+                continue
             except Exception as exc:  # noqa: BLE001
                 self._forget_cached_ids()
-                self._warn(f"nbtrack could not record one item to {self.path}: {exc!r}")
+                errors.append(repr(exc))
+            if len(part.points) > 1:
+                half = len(part.points) // 2
+                parts += [writes.Batch(points=part.points[:half]),
+                          writes.Batch(points=part.points[half:])]
+            elif part.lost:  # a count of earlier losses: keep it for the next flush
+                self.ops.extend(("lost", item) for item in part.lost)
+            else:
+                run, items = part.what()
+                lost[run] = lost.get(run, 0) + items
+        if lost:
+            self._lost_items(lost, errors[-1] if errors else None)
 
-    def _warn(self, message: str) -> None:
-        if not self._warned:
-            self._warned = True
-            warnings.warn(message, TrackingWarning, stacklevel=2)
+    def _lost_items(self, lost: dict[int | None, int], error: str | None) -> None:
+        """Count items that could not be stored, record the counts on their runs, warn."""
+        count = sum(lost.values())
+        self._lost += count
+        self._last_error = error
+        self.ops.extend(("lost", (run, n)) for run, n in lost.items() if run is not None)
+        now = time.monotonic()
+        if now - self._last_warning < WARN_EVERY:
+            return
+        self._last_warning = now
+        try:
+            warnings.warn(
+                f"nbtrack could not record {count} item{'s' * (count != 1)} to {self.path}"
+                f" ({self._lost} so far; nbtrack.status() shows the count): {error}",
+                TrackingWarning, stacklevel=2,
+            )
+        except BaseException:  # noqa: BLE001 - e.g. python -W error: the writer goes on
+            pass
 
 
 _recorders: dict[Path, Recorder] = {}
 _recorders_lock = threading.Lock()
-
-
-class StoreUnavailableError(OSError):
-    """The workspace's store cannot be created or opened for writing."""
 
 
 def recorder_for(path: Path | None = None) -> Recorder:
@@ -196,20 +293,19 @@ def recorder_for(path: Path | None = None) -> Recorder:
     path = (path or config.db_path()).resolve()
     with _recorders_lock:
         rec = _recorders.get(path)
-        if rec is None or not rec._thread.is_alive():
-            try:
-                rec = _recorders[path] = Recorder(path)
-            except (OSError, sqlite3.Error) as exc:
-                raise StoreUnavailableError(
-                    f"nbtrack cannot open its store at {path} ({exc}); set NBTRACK_DIR to a "
-                    "writable folder, or start from a folder you can write to"
-                ) from exc
+        if rec is None or rec._stop.is_set():
+            rec = _recorders[path] = Recorder(path)
         return rec
 
 
 def existing_recorder(path: Path) -> Recorder | None:
     """The recorder for ``path`` if this process has one running."""
     return _recorders.get(path.resolve())
+
+
+def all_recorders() -> list[Recorder]:
+    """Every recorder of this process."""
+    return list(_recorders.values())
 
 
 def flush_all(timeout: float = 60.0) -> None:
@@ -220,10 +316,16 @@ def flush_all(timeout: float = 60.0) -> None:
 
 @atexit.register
 def _close_all() -> None:
-    # The active run (if any) is finished by nbtrack.api's own atexit hook, registered later
-    # and therefore run earlier; this flushes whatever is left and closes cleanly.
+    # The active run (if any) is finished by nbtrack.session's own atexit hook, registered
+    # later and therefore run earlier; this flushes whatever is left and closes cleanly.
     for rec in list(_recorders.values()):
         try:
             rec.close()
         except Exception:  # noqa: BLE001 - exiting; nothing left to tell
             pass
+
+
+__all__ = [
+    "Recorder", "RecorderStats", "StoreUnavailableError", "TrackingWarning", "all_recorders",
+    "existing_recorder", "flush_all", "recorder_for",
+]

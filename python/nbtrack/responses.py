@@ -12,11 +12,9 @@ import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 import nbtrack
 from nbtrack import config
@@ -30,7 +28,8 @@ from nbtrack.model import (
     RunsPage,
     StatusInfo,
 )
-from nbtrack.store import diff, downsample, queries, schema, writes
+from nbtrack.store import access, diff, downsample, queries, schema, writes
+from nbtrack.store.access import Connection
 from nbtrack.store.queries import RunNotFound
 
 #: The most runs one page of ``GET runs`` (or one chart) holds.
@@ -40,22 +39,10 @@ MAX_POINTS = 100_000
 CHART_KINDS = ("curves", "scatter", "parallel")
 
 
-@contextmanager
-def reading(path: Path) -> Iterator[sqlite_utils.Database]:
-    """A read-only connection to the store at ``path`` holding one snapshot of it.
-
-    A missing store reads as an empty one (an in-memory database with the schema).
-    """
-    if not path.exists():
-        db = sqlite_utils.Database(memory=True, execute_plugins=False)
-        schema.MIGRATIONS.apply(db)
-    else:
-        db = schema.connect(path, readonly=True)
-        db.execute("BEGIN")  # every query of this request sees the same snapshot
-    try:
-        yield db
-    finally:
-        db.close()
+def reading(path: Path) -> AbstractContextManager[Connection]:
+    """A connection to the store at ``path`` holding one snapshot of it (an empty store when
+    the workspace has none); see :func:`nbtrack.store.access.reading`."""
+    return access.reading(path)
 
 
 def runs_page(
@@ -227,8 +214,7 @@ def update_run(path: Path, ref: str, body: object) -> RunRecord:
     with _writing(path) as db:
         number = queries.resolve_run(db, ref)
         if fields:
-            with db.atomic():
-                writes.update_run(db, number, fields)
+            writes.update_run(db, number, fields)
         return queries.run_records(db, [number])[0]
 
 
@@ -236,8 +222,7 @@ def delete_run(path: Path, ref: str) -> None:
     """Hide a run from every list (it stays in the store, marked deleted)."""
     with _writing(path) as db:
         number = queries.resolve_run(db, ref)
-        with db.atomic():
-            writes.update_run(db, number, {"deleted": 1})
+        writes.update_run(db, number, {"deleted": 1})
 
 
 def parse_run_update(body: object) -> dict[str, Any]:
@@ -281,14 +266,11 @@ def _finite(value: Any) -> Any:
 
 
 @contextmanager
-def _writing(path: Path) -> Iterator[sqlite_utils.Database]:
+def _writing(path: Path) -> Iterator[Connection]:
     if not path.exists():
         raise RunNotFound("no run recorded in this workspace yet")
-    db = schema.connect(path)
-    try:
-        yield db
-    finally:
-        db.close()
+    with access.writing(path) as conn:
+        yield conn
 
 
 _caches: dict[Path, downsample.SeriesCache] = {}
@@ -299,7 +281,7 @@ def _cache_for(path: Path) -> downsample.SeriesCache:
     return _caches.setdefault(path, downsample.SeriesCache())
 
 
-def _run_id(db: sqlite_utils.Database, number: int) -> str:
+def _run_id(db: Connection, number: int) -> str:
     return str(db.execute("SELECT id FROM runs WHERE number = ?", (number,)).fetchone()[0])
 
 

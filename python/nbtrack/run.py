@@ -6,15 +6,13 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from nbtrack import recorder as _recorder
+from nbtrack.current_cell import current_cell
 from nbtrack.model import CellExecution, MetricSeries, RunRecord
-from nbtrack.store import queries, schema, writes
+from nbtrack.store import access, queries, writes
 from nbtrack.store.values import to_jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,14 +23,7 @@ class RunFinishedError(RuntimeError):
     """The run was finished; start a new one to log more."""
 
 
-class _CellContext:
-    """The cell execution running now in this process (set by the kernel hooks)."""
-
-    cell: int | None = None
-
-
-cell_context = _CellContext()
-
+_get_ident = threading.get_ident
 _NUMBER_TYPES = (float, int)
 _STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
 
@@ -73,48 +64,57 @@ def _check_key(key: Any) -> str:
 class Run:
     """A run in the workspace store.
 
-    Runs returned by :func:`nbtrack.init` are *live*: :meth:`log` records to them and
-    :meth:`finish` ends them. Runs returned by :func:`nbtrack.get_run` and
-    :func:`nbtrack.runs` read the store each time an attribute is asked for, so they show a
-    run's progress while another process records it.
+    Runs returned by :func:`nbtrack.init` are *live*: :meth:`log` records to them,
+    :meth:`finish` ends them, and their attributes are read from the store when asked.
+    Runs returned by :func:`nbtrack.get_run` and :func:`nbtrack.runs` hold the run's record
+    (name, status, tags, notes, params, summary) as it was read; :meth:`refresh` reads it
+    again (e.g. to follow a run another process records). Their :meth:`history`, :attr:`cells`
+    and :attr:`env` are read when asked.
     """
 
-    def __init__(self, path: Path, number: int, run_id: str, *, live: bool = False) -> None:
+    def __init__(
+        self, path: Path, number: int, run_id: str, *, live: bool = False,
+        record: RunRecord | None = None,
+    ) -> None:
         self._path = Path(path)
         self.number = number
         self.id = run_id
         self._live = live
         self._done = not live
+        self._record = record
         self._next_step = 0
         self._known_keys: set[tuple[str, ...]] = set()
         self._rec = _recorder.recorder_for(self._path) if live else None
         self._points = self._rec.points if self._rec else None
+        self._soon = self._rec.soon if self._rec else 0
         self._on_finish: list[Callable[[Run], None]] = []
         self._taps: tuple[list[Any], ...] = ()
-        self._env_thread: threading.Thread | None = None
+        #: The thread capturing this run's environment, while it runs.
+        self.env_pending: threading.Thread | None = None
+
+    @property
+    def recorder(self) -> _recorder.Recorder:
+        """The recorder this live run writes through."""
+        if self._rec is None:
+            raise RunFinishedError(f"run {self.number} ({self.id}) is not recorded here")
+        return self._rec
 
     # -- reading -----------------------------------------------------------------------------
-    @contextmanager
-    def _db(self) -> Iterator[sqlite_utils.Database]:
-        rec = self._rec or _recorder.existing_recorder(self._path)
-        if rec is not None:
-            rec.flush()
-            with rec._db_lock:
-                yield rec.db
-            return
-        db = schema.connect(self._path, readonly=True)
-        try:
-            yield db
-        finally:
-            db.close()
-
     def record(self) -> RunRecord:
-        """This run as a :class:`nbtrack.model.RunRecord` (read now)."""
-        with self._db() as db:
+        """This run as a :class:`nbtrack.model.RunRecord` (live runs: read now; others: as
+        last read, see :meth:`refresh`)."""
+        if self._record is not None and self._done:
+            return self._record
+        return self.refresh()
+
+    def refresh(self) -> RunRecord:
+        """Read this run's record from the store again and return it."""
+        with access.reading(self._path) as db:
             records = queries.run_records(db, [self.number])
         if not records:
             raise queries.RunNotFound(f"run {self.number} is no longer in the store")
-        return records[0]
+        self._record = records[0]
+        return self._record
 
     @property
     def name(self) -> str:
@@ -136,7 +136,7 @@ class Run:
 
     @tags.setter
     def tags(self, value: Iterable[str]) -> None:
-        self._update({"tags": _check_tags(value)})
+        self._update({"tags": check_tags(value)})
 
     @property
     def notes(self) -> str:
@@ -175,25 +175,28 @@ class Run:
 
     @property
     def env(self) -> dict[str, Any]:
-        """The environment recorded at the start of the run."""
-        with self._db() as db:
+        """The environment recorded at the start of the run (waits for its capture)."""
+        pending = self.env_pending
+        if pending is not None:
+            pending.join(timeout=10)
+        with access.reading(self._path) as db:
             return queries.environment_of(db, self.number)
 
     @property
     def cells(self) -> list[CellExecution]:
         """The cell executions of this run in order, with their code and changed variables."""
-        with self._db() as db:
+        with access.reading(self._path) as db:
             return queries.cell_executions(db, self.number)
 
     def metric_keys(self) -> list[str]:
         """The keys this run has logged."""
-        with self._db() as db:
+        with access.reading(self._path) as db:
             return queries.metric_keys(db, self.number)
 
     def history(self, keys: str | Iterable[str] | None = None) -> History:
         """The logged points of ``keys`` (a key, several, or all by default), by step."""
         wanted = [keys] if isinstance(keys, str) else (list(keys) if keys is not None else None)
-        with self._db() as db:
+        with access.reading(self._path) as db:
             return History(queries.metric_series(db, self.number, self.id, wanted))
 
     # -- writing -----------------------------------------------------------------------------
@@ -234,8 +237,12 @@ class Run:
             if step >= self._next_step:
                 self._next_step = step + 1
         if keys:
-            entry = (self.number, step, time.time(), cell_context.cell, keys, values)
-            self._points.append(entry)  # type: ignore[union-attr]
+            cell = current_cell.cell if current_cell.thread == _get_ident() else None
+            entry = (self.number, step, time.time(), cell, keys, values)
+            points = self._points
+            points.append(entry)  # type: ignore[union-attr]
+            if len(points) >= self._soon:  # type: ignore[arg-type]
+                self._rec.make_room()  # type: ignore[union-attr]
             if self._taps:
                 for tap in self._taps:
                     tap.append(entry)
@@ -261,16 +268,24 @@ class Run:
         if status not in ("finished", "failed", "interrupted", "crashed"):
             raise ValueError(f"unknown final status {status!r}")
         self._done = True
-        rec = self._rec
-        assert rec is not None
-        rec.live_runs.discard(self.number)
-        if self._env_thread is not None:
-            self._env_thread.join(timeout=10)  # a short run still records its environment
+        rec = self.recorder
+        rec.discard_live(self.number)
+        ended = time.time()
+        rec.enqueue("run", (self.number, {"status": status, "ended": ended, "heartbeat": ended}))
         rec.flush()
-        rec.execute_now(_finish_run, self.number, status, time.time())
+        self._record = None  # read as finished from now on
         # A callback may remove itself from the list (a live chart does): iterate a copy.
         for callback in list(self._on_finish):
             callback(self)
+
+    def on_finish(self, callback: Callable[[Run], None]) -> None:
+        """Call ``callback(run)`` when this live run finishes."""
+        self._on_finish.append(callback)
+
+    def remove_on_finish(self, callback: Callable[[Run], None]) -> None:
+        """Stop calling ``callback`` at finish."""
+        if callback in self._on_finish:
+            self._on_finish.remove(callback)
 
     @property
     def live(self) -> bool:
@@ -278,40 +293,21 @@ class Run:
         return not self._done
 
     def _update(self, fields: dict[str, Any]) -> None:
-        if self._rec is not None:
-            self._rec.execute_now(_update_run, self.number, fields)
-            return
-        db = schema.connect(self._path)
-        try:
-            _update_run(db, self.number, fields)
-        finally:
-            db.close()
+        with access.writing(self._path, create=False) as conn:
+            writes.update_run(conn, self.number, fields)
+        self._record = None
 
     def _write_params(self, params: dict[str, Any], removed: Iterable[str] = ()) -> None:
-        def write(db: sqlite_utils.Database) -> None:
-            with db.atomic():
-                writes.write_params(db, self.number, params)
-                writes.delete_params(db, self.number, removed)
-
-        if self._rec is not None:
-            self._rec.execute_now(write)
-            return
-        db = schema.connect(self._path)
-        try:
-            write(db)
-        finally:
-            db.close()
+        with access.writing(self._path, create=False) as conn:
+            writes.write_params(conn, self.number, params)
+            writes.delete_params(conn, self.number, removed)
+        self._record = None
 
     def _write_summary(self, key: str, value: Any) -> None:
         batch = writes.Batch(summary_overrides=[(self.number, key, value)])
-        if self._rec is not None:
-            self._rec.execute_now(writes.write_batch, batch)
-            return
-        db = schema.connect(self._path)
-        try:
-            writes.write_batch(db, batch)
-        finally:
-            db.close()
+        with access.writing(self._path, create=False) as conn:
+            writes.write_batch(conn, batch)
+        self._record = None
 
     def __enter__(self) -> Run:
         return self
@@ -363,7 +359,8 @@ def _coerce_step(step: Any) -> int:
     return step
 
 
-def _check_tags(tags: Iterable[str]) -> list[str]:
+def check_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as a list of unique non-empty strings (a ValueError names a bad one)."""
     if isinstance(tags, str):
         tags = [tags]
     out: list[str] = []
@@ -373,15 +370,6 @@ def _check_tags(tags: Iterable[str]) -> list[str]:
         if tag not in out:
             out.append(tag)
     return out
-
-
-def _update_run(db: sqlite_utils.Database, number: int, fields: dict[str, Any]) -> None:
-    with db.atomic():
-        writes.update_run(db, number, fields)
-
-
-def _finish_run(db: sqlite_utils.Database, number: int, status: str, ended: float) -> None:
-    _update_run(db, number, {"status": status, "ended": ended, "heartbeat": ended})
 
 
 class RunConfig(MutableMapping[str, Any]):

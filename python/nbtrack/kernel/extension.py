@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbtrack import api
+from nbtrack import session
 from nbtrack.kernel.hooks import CellHooks, kernel_session
 from nbtrack.kernel.magics import TrackMagics
 
@@ -15,7 +15,7 @@ def load(shell: Any) -> None:
     """Register the magics and the cell hooks on ``shell`` (idempotent)."""
     if getattr(shell, _ATTR, None) is not None:
         return
-    api._state.session = kernel_session()
+    session.set_session_id(kernel_session())
     hooks = CellHooks(shell)
     hooks.register()
     setattr(shell, _ATTR, hooks)

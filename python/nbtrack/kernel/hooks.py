@@ -8,15 +8,15 @@ tracking goes on; the user's cell result and exceptions stand as they would with
 from __future__ import annotations
 
 import os
-import random
+import secrets
 import socket
 import time
 import warnings
 from typing import Any
 
-from nbtrack import api, config, recorder
+from nbtrack import recorder, session
 from nbtrack.capture import NamespaceWatcher
-from nbtrack.run import cell_context
+from nbtrack.session import current_cell
 from nbtrack.store.values import to_jsonable
 
 _ERROR_MESSAGE_LIMIT = 2000
@@ -43,8 +43,7 @@ class CellHooks:
         self.session = kernel_session()
         # The live dict, not a copy: names IPython hides later are excluded too.
         self.watcher = NamespaceWatcher(hidden=getattr(shell, "user_ns_hidden", {}))
-        self.path = config.db_path()
-        self.rec = recorder.recorder_for(self.path)
+        session.recorder()  # opens the store now: a store that cannot be written fails the load
         self.watched: dict[str, Any] = {}  # name -> last recorded value (for %track watch)
         self._cell: int | None = None
         self._started = 0.0
@@ -66,26 +65,22 @@ class CellHooks:
         except Exception as exc:  # noqa: BLE001
             self.warn(exc)
         finally:
-            cell_context.cell = None
+            current_cell.exit()
             self._cell = None
-
-    def _recorder_now(self) -> recorder.Recorder:
-        run = api.active_run()
-        if run is not None and run._rec is not None:
-            return run._rec
-        return self.rec
 
     def _pre(self, info: Any) -> None:
         source = info.raw_cell or ""
-        cell = random.getrandbits(52)
-        run = api.active_run()
+        # Ids come from the OS, never from the user's random generator (whose state nbtrack
+        # must not touch, and which a re-seeded notebook would make repeat).
+        cell = secrets.randbits(52)
+        run = session.active_run()
         self._run_at_start = run.number if run is not None else None
-        self._last_started = api._state.last_started
+        self._last_started = session.last_started()
         self._started = time.time()
         self._clock = time.perf_counter()
         self._cell = cell
-        cell_context.cell = cell
-        self._recorder_now().cell_started({
+        current_cell.enter(cell)
+        session.recorder().cell_started({
             "id": cell,
             "run": self._run_at_start,
             "session": self.session,
@@ -111,15 +106,15 @@ class CellHooks:
             message = str(error)[:_ERROR_MESSAGE_LIMIT]
         # The cell belongs to the run active when it ends, else to a run it started and
         # finished itself (%%track), else to the run active when it began (%track stop).
-        run = api.active_run()
-        started_here = api._state.last_started
+        run = session.active_run()
+        started_here = session.last_started()
         if run is not None:
             run_number: int | None = run.number
         elif started_here is not None and started_here is not self._last_started:
             run_number = started_here.number
         else:
             run_number = self._run_at_start
-        rec = self._recorder_now()
+        rec = session.recorder()
         rec.cell_ended({
             "id": cell, "run": run_number, "duration": duration, "outcome": outcome,
             "error_type": error_type, "error_message": message,
@@ -176,7 +171,7 @@ class CellHooks:
                 self.shell.events.unregister(event, fn)
             except ValueError:
                 pass
-        cell_context.cell = None
+        current_cell.exit()
 
 
 class _Unset:

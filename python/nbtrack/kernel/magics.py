@@ -18,7 +18,7 @@ from IPython.display import display
 from IPython.utils.process import arg_split
 
 import nbtrack
-from nbtrack import api, recorder, text
+from nbtrack import api, recorder, session, text
 from nbtrack.capture import scalar_params
 from nbtrack.kernel.hooks import CellHooks
 from nbtrack.store.queries import RunNotFound
@@ -165,7 +165,7 @@ class TrackMagics(Magics):
         if not no_auto_params:
             config.update(scalar_params(self.shell.user_ns, self.shell.user_ns_hidden))
         config.update(explicit)
-        return api.init(name=name, config=config, tags=tags, notes=notes)
+        return session.init(name=name, config=config, tags=tags, notes=notes)
 
     @line_magic
     def track(self, line: str) -> Any:
@@ -177,14 +177,14 @@ class TrackMagics(Magics):
         return getattr(self, f"_cmd_{command}")(args)
 
     def _cmd_start(self, args: argparse.Namespace) -> None:
-        previous = api.active_run()
+        previous = session.active_run()
         run = self._start(args.name, args.params, args.tag, args.notes, args.no_auto_params)
         if previous is not None:
             print(f"finished run #{previous.number} {previous.name!r}")
         print(f"started run #{run.number} {run.name!r} (id {run.id})")
 
     def _cmd_stop(self, args: argparse.Namespace) -> None:
-        run = api.active_run()
+        run = session.active_run()
         if run is None:
             raise UsageError("no active run to stop; start one with  %track start NAME")
         run.finish(args.status)
@@ -198,7 +198,7 @@ class TrackMagics(Magics):
             raise UsageError(f"{exc}; for example  %track log loss=0.25 acc=0.9") from None
 
     def _cmd_status(self, args: argparse.Namespace) -> None:
-        run = api.active_run()
+        run = session.active_run()
         if run is None:
             print("no active run (start one with  %track start NAME)")
             return
@@ -236,7 +236,7 @@ class TrackMagics(Magics):
             if not name.isidentifier():
                 raise UsageError(f"{name!r} is not a variable name; e.g.  %track watch lr epochs")
         now = self.hooks.watch(args.names)
-        run = api.active_run()
+        run = session.active_run()
         if run is not None and now:
             run.config.update(now)
         print("watching " + ", ".join(args.names))
@@ -269,7 +269,7 @@ class TrackMagics(Magics):
     def _cmd_report(self, args: argparse.Namespace) -> None:
         from nbtrack import report
 
-        notebook = args.notebook or api._detect_notebook(nbtrack.config.workspace_dir())
+        notebook = args.notebook or session.detect_notebook(nbtrack.config.workspace_dir())
         if not notebook:
             raise UsageError("can't tell which notebook this is; pass  --notebook PATH.ipynb")
         recorder.flush_all(10.0)  # the latest cells and points belong in the report
@@ -277,7 +277,7 @@ class TrackMagics(Magics):
         print(f"wrote {path}")
 
     def _active(self, what: str) -> nbtrack.Run:
-        run = api.active_run()
+        run = session.active_run()
         if run is None:
             raise UsageError(f"no active run to {what}; start one with  %track start NAME")
         return run
@@ -285,7 +285,7 @@ class TrackMagics(Magics):
     def _ref(self, ref: str | None) -> nbtrack.Run:
         try:
             if ref is None:
-                active = api.active_run()
+                active = session.active_run()
                 if active is not None:
                     return active
                 latest = api.runs(limit=1)

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import sqlite_utils
-
 from nbtrack.store import queries
+from nbtrack.store.access import Connection
 from nbtrack.store.values import decode_param
 
 #: What ``export`` writes, in order, and each table's columns.
@@ -32,24 +31,24 @@ FORMATS = ("csv", "jsonl")
 _CHUNK = 200
 
 
-def rows(db: sqlite_utils.Database, table: str, numbers: Sequence[int]) -> Iterator[tuple]:
+def rows(db: Connection, table: str, numbers: Sequence[int]) -> Iterator[tuple]:
     """The rows of ``table`` (a :data:`TABLES` key) for the runs ``numbers``, in that order."""
     for start in range(0, len(numbers), _CHUNK):
         chunk = list(numbers[start : start + _CHUNK])
         yield from _ROWS[table](db, chunk)
 
 
-def _run_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+def _run_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
     for r in queries.run_records(db, numbers):
         yield tuple(r[c] for c in TABLES["runs"])  # type: ignore[literal-required]
 
 
-def _ids(db: sqlite_utils.Database, numbers: list[int]) -> dict[int, str]:
+def _ids(db: Connection, numbers: list[int]) -> dict[int, str]:
     marks = ",".join("?" * len(numbers))
     return dict(db.execute(f"SELECT number, id FROM runs WHERE number IN ({marks})", numbers))
 
 
-def _param_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+def _param_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
     marks = ",".join("?" * len(numbers))
     for run, key, value, kind in db.execute(
@@ -59,7 +58,7 @@ def _param_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple
         yield run, ids.get(run), key, decode_param(value, kind), kind
 
 
-def _metric_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+def _metric_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
     for run in numbers:
         for key in queries.metric_keys(db, run):
@@ -69,7 +68,7 @@ def _metric_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tupl
                 yield run, ids.get(run), key, step, value, t, cell or None
 
 
-def _summary_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+def _summary_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
     for run, items in queries.summaries_of(db, numbers).items():
         for s in items:
@@ -77,7 +76,7 @@ def _summary_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tup
                    s["max"], s["count"])
 
 
-def _cell_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+def _cell_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
     marks = ",".join("?" * len(numbers))
     for row in db.execute(
@@ -136,7 +135,7 @@ def write_rows(out: IO[str], fmt: str, columns: Sequence[str], data: Iterable[tu
 
 
 def export_tables(
-    db: sqlite_utils.Database, numbers: Sequence[int], tables: Sequence[str], fmt: str,
+    db: Connection, numbers: Sequence[int], tables: Sequence[str], fmt: str,
     folder: Path,
 ) -> dict[str, tuple[Path, int]]:
     """Write each table to ``folder/<table>.<csv|jsonl>``; ``{table: (path, rows)}``."""

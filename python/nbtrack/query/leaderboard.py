@@ -7,10 +7,9 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from nbtrack.query.compiler import compile_filter
 from nbtrack.store import queries
+from nbtrack.store.access import Connection
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -21,7 +20,7 @@ MAX_PARAM_COLUMNS = 8
 
 
 def leaderboard_numbers(
-    db: sqlite_utils.Database, metric: str, goal: str = "min", where: str | None = None,
+    db: Connection, metric: str, goal: str = "min", where: str | None = None,
     n: int | None = 10,
 ) -> tuple[list[tuple[int, float]], int]:
     """``([(run number, best value)], total)``: the ``n`` best runs that logged ``metric``."""
@@ -52,7 +51,7 @@ def leaderboard_numbers(
 
 
 def leaderboard(
-    db: sqlite_utils.Database, metric: str, goal: str = "min", where: str | None = None,
+    db: Connection, metric: str, goal: str = "min", where: str | None = None,
     n: int | None = 10,
 ) -> Leaderboard:
     """The :class:`Leaderboard` of ``metric`` over the runs ``where`` keeps."""

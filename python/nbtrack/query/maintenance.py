@@ -6,9 +6,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-import sqlite_utils
-
 from nbtrack import config
+from nbtrack.store.access import Connection, atomic
 
 #: Rows of runs that are gone (deleted, or with no run row at all), per table, in the order
 #: ``gc`` drops them: variables go before the cells they belong to.
@@ -25,9 +24,9 @@ _DROPS = (
 )
 
 
-def soft_delete(db: sqlite_utils.Database, numbers: Sequence[int]) -> int:
+def soft_delete(db: Connection, numbers: Sequence[int]) -> int:
     """Mark runs deleted (hidden from every list; ``gc`` drops them); return how many."""
-    with db.atomic():
+    with atomic(db):
         count = 0
         for number in numbers:
             count += db.execute(
@@ -36,14 +35,14 @@ def soft_delete(db: sqlite_utils.Database, numbers: Sequence[int]) -> int:
     return count
 
 
-def collect_garbage(db: sqlite_utils.Database, workspace: Path | None = None) -> dict[str, int]:
+def collect_garbage(db: Connection, workspace: Path | None = None) -> dict[str, int]:
     """Drop every row of deleted runs, orphan artifact files, then ``VACUUM``.
 
     Returns the number of rows dropped per table and ``files``: artifact entries removed
     (entries of ``.nbtrack/artifacts/`` named after no live run's id or number).
     """
     dropped: dict[str, int] = {}
-    with db.atomic():
+    with atomic(db):
         for table, sql in _DROPS:
             dropped[table] = db.execute(sql).rowcount
     dropped["files"] = _drop_orphan_artifacts(db, config.store_dir(workspace))
@@ -51,7 +50,7 @@ def collect_garbage(db: sqlite_utils.Database, workspace: Path | None = None) ->
     return dropped
 
 
-def _drop_orphan_artifacts(db: sqlite_utils.Database, store: Path) -> int:
+def _drop_orphan_artifacts(db: Connection, store: Path) -> int:
     folder = store / config.ARTIFACTS_DIRNAME
     if not folder.is_dir():
         return 0

@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import sqlite_utils
-
 from nbtrack.store import writes
+from nbtrack.store.access import Connection, atomic
 
 LRS = (0.1, 0.03, 0.01, 0.003, 0.001)
 STATUSES = ("finished", "finished", "failed", "interrupted", "running", "stale")
@@ -62,7 +61,7 @@ def run_spec(i: int, start: float) -> dict[str, Any]:
 
 
 def generate_runs(
-    db: sqlite_utils.Database, n: int, *, start: float, chunk: int = 500
+    db: Connection, n: int, *, start: float, chunk: int = 500
 ) -> list[dict[str, Any]]:
     """Write ``n`` runs (run ``i`` started ``i`` hours before ``start``); return their specs
     with ``number`` and ``id`` filled in. ``stale`` runs read as crashed (old heartbeat)."""
@@ -70,7 +69,7 @@ def generate_runs(
     key_ids = writes.KeyIds()
     for first in range(0, n, chunk):
         batch = writes.Batch()
-        with db.atomic():
+        with atomic(db):
             for spec in specs[first : first + chunk]:
                 stale = spec["status"] == "stale"
                 running = spec["status"] in ("running", "stale")

@@ -43,15 +43,9 @@ def readonly_connection(path: Path) -> Iterator[sqlite3.Connection]:
 
     A workspace that has recorded nothing yet reads as an empty store with the schema.
     """
-    if path.exists():
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60.0)
-    else:
-        from nbtrack.store import schema
+    from nbtrack.store import access
 
-        conn = sqlite3.connect(":memory:")
-        import sqlite_utils
-
-        schema.MIGRATIONS.apply(sqlite_utils.Database(conn, execute_plugins=False))
+    conn = access.connect(path, readonly=True) if path.exists() else access.empty()
     try:
         conn.execute("PRAGMA query_only = ON")
         conn.set_authorizer(_deny_escapes)

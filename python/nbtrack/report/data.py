@@ -9,17 +9,15 @@ from __future__ import annotations
 import json
 import os
 from array import array
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from nbtrack import config
 from nbtrack.model import CellExecution, MetricSeries, MetricSummary, RunRecord
-from nbtrack.store import downsample, queries, schema
+from nbtrack.store import access, downsample, queries
+from nbtrack.store.access import Connection
 
 #: Points per curve in the report: spikes survive (min/max buckets), the file stays small.
 MAX_POINTS = 400
@@ -73,21 +71,11 @@ class StoreView:
     by_number: dict[int, RunData] = field(default_factory=dict)
 
 
-@contextmanager
-def _snapshot(path: Path) -> Iterator[sqlite_utils.Database]:
-    db = schema.connect(path, readonly=True)
-    try:
-        db.execute("BEGIN")  # every query below sees the same snapshot
-        yield db
-    finally:
-        db.close()
-
-
 def _normal(path: Path) -> str:
     return os.path.normcase(os.path.normpath(str(path.expanduser().resolve(strict=False))))
 
 
-def notebook_runs(db: sqlite_utils.Database, notebook: Path, workspace: Path) -> list[int]:
+def notebook_runs(db: Connection, notebook: Path, workspace: Path) -> list[int]:
     """Numbers of the live runs recorded from ``notebook``, oldest first.
 
     A run's notebook is stored relative to the workspace or absolute; both are compared as
@@ -107,7 +95,7 @@ def notebook_runs(db: sqlite_utils.Database, notebook: Path, workspace: Path) ->
     return numbers
 
 
-def _explicit_runs(db: sqlite_utils.Database, refs: Sequence[str | int]) -> list[int]:
+def _explicit_runs(db: Connection, refs: Sequence[str | int]) -> list[int]:
     numbers: list[int] = []
     for ref in refs:
         number = queries.resolve_run(db, ref)
@@ -133,7 +121,7 @@ def read_store(
         if runs:
             raise queries.RunNotFound(f"no runs recorded in {workspace} (no {path})")
         return StoreView()
-    with _snapshot(path) as db:
+    with access.reading(path) as db:
         if runs:
             numbers = _explicit_runs(db, runs)
         else:
@@ -204,7 +192,7 @@ _EXECUTION_COLUMNS = (
 )
 
 
-def _executions(db: sqlite_utils.Database, numbers: Sequence[int]) -> list[CellExecution]:
+def _executions(db: Connection, numbers: Sequence[int]) -> list[CellExecution]:
     """Cells run in these runs, and cells run outside any run in the same kernel sessions."""
     if not numbers:
         return []

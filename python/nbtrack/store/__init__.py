@@ -1,5 +1,6 @@
-"""The SQLite store: schema and migrations, batched writes, queries, diffs."""
+"""The SQLite store: schema and migrations, the one access module, writes, queries, diffs."""
 
-from nbtrack.store.schema import connect, schema_version
+from nbtrack.store.access import connect, reading, writing
+from nbtrack.store.schema import schema_version
 
-__all__ = ["connect", "schema_version"]
+__all__ = ["connect", "reading", "schema_version", "writing"]

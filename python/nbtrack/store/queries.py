@@ -38,7 +38,7 @@ def status_sql(now: float | None = None) -> tuple[str, dict[str, float]]:
 
 _RUN_COLUMNS = (
     "runs.number, runs.id, runs.name, {status} AS status, runs.notebook, runs.session, runs.host,"
-    " runs.started, runs.ended, runs.heartbeat, runs.tags, runs.notes"
+    " runs.started, runs.ended, runs.heartbeat, runs.tags, runs.notes, runs.lost"
 )
 
 
@@ -100,7 +100,7 @@ def run_records(db: sqlite_utils.Database, numbers: Sequence[int]) -> list[RunRe
             RunRecord(
                 id=row[1], number=row[0], name=row[2], status=status_value, notebook=row[4],
                 session=row[5], host=row[6], started=started, ended=ended, heartbeat=heartbeat,
-                duration=duration, tags=json.loads(row[10]), notes=row[11],
+                duration=duration, tags=json.loads(row[10]), notes=row[11], lost=row[12],
                 params=params.get(number, {}), summary=summaries.get(number, {}),
             )
         )

@@ -1,25 +1,23 @@
-"""The store's schema, changed only through named migrations, and how connections are opened.
+"""The store's schema, changed only through named migrations.
 
-Every migration is one function registered on :data:`MIGRATIONS`; its name is recorded in the
-``_sqlite_migrations`` table by sqlite-utils, and :func:`schema_version` counts them.
+Every migration is one function listed in :data:`MIGRATIONS`, applied by sqlite-utils'
+``Migrations`` (which records each name in the ``_sqlite_migrations`` table); sqlite-utils is
+imported only when a store is created or migrated, since importing it costs a few hundred
+milliseconds (it imports pandas and numpy when they are installed). :func:`schema_version` counts
+the applied migrations. Connections are opened by :mod:`nbtrack.store.access`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
-
-MIGRATIONS = Migrations("nbtrack")
-
-#: Seconds a connection waits for another writer before giving up.
-BUSY_TIMEOUT = 60.0
+#: The name of this store's migration set in ``_sqlite_migrations``.
+MIGRATION_SET = "nbtrack"
 
 
-@MIGRATIONS()
-def m001_initial(db: sqlite_utils.Database) -> None:
+def m001_initial(db: Any) -> None:
     """Runs, params, metric points, summaries, cell executions, variables, environments.
 
     Metric points are stored in chunks: one row holds up to ``CHUNK_POINTS`` consecutive points
@@ -119,8 +117,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS()
-def m002_summary_indexes(db: sqlite_utils.Database) -> None:
+def m002_summary_indexes(db: Any) -> None:
     """Indexes for filtering and ranking runs by metric (``nbtrack.query``).
 
     ``summary_key_value`` indexes each metric's summary value (the explicit one if set, else the
@@ -138,47 +135,59 @@ def m002_summary_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
-def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
-    """Open the store at ``path``; a writable open creates it and applies pending migrations.
-
-    Read-only opens never create or migrate anything and fail with :class:`FileNotFoundError`
-    when the file does not exist.
-    """
-    path = Path(path)
-    if readonly:
-        if not path.exists():
-            raise FileNotFoundError(f"no nbtrack store at {path}")
-        conn = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT,
-            check_same_thread=False,
-        )
-        db = sqlite_utils.Database(conn, execute_plugins=False)
-        return db
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, check_same_thread=False)
-    db = sqlite_utils.Database(conn, execute_plugins=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    if MIGRATIONS.pending(db):
-        _migrate(db)
-    return db
+def m003_lost_items(db: Any) -> None:
+    """``runs.lost``: how many of the run's items (metric points, cells, params...) the
+    recorder could not store."""
+    db.executescript("ALTER TABLE runs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;")
 
 
-def _migrate(db: sqlite_utils.Database) -> None:
+#: Every migration, in the order they apply. Append new ones; never edit an applied one.
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (
+    m001_initial, m002_summary_indexes, m003_lost_items,
+)
+
+
+def applied(conn: sqlite3.Connection) -> list[str]:
+    """The names of the migrations applied to the store, in the order they were applied."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+    ).fetchone()
+    if not exists:
+        return []
+    rows = conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+        (MIGRATION_SET,),
+    )
+    return [row[0] for row in rows]
+
+
+def pending(conn: sqlite3.Connection) -> list[str]:
+    """The names of the migrations not yet applied (a read; writes nothing)."""
+    done = set(applied(conn))
+    return [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
+
+
+def migrate(conn: sqlite3.Connection) -> None:
     """Apply pending migrations under the write lock, so two processes never race on them.
 
     ``Migrations.apply`` re-reads what is applied inside the lock and nests each migration's
-    ``atomic()`` as a savepoint of this transaction.
+    transaction as a savepoint of this one.
     """
-    db.conn.execute("BEGIN IMMEDIATE")
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for migration in MIGRATIONS:
+        migrations()(migration)
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        MIGRATIONS.apply(db)
+        migrations.apply(Database(conn, execute_plugins=False))
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        conn.execute("ROLLBACK")
         raise
-    db.conn.execute("COMMIT")
+    conn.execute("COMMIT")
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
-    """The number of migrations applied to ``db``."""
-    return len(MIGRATIONS.applied(db))
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The number of migrations applied to the store."""
+    return len(applied(conn))

@@ -1,4 +1,6 @@
-"""Writes to the store: a run's row, and the recorder's batches, each one atomic transaction."""
+"""Writes to the store: a run's row, and the recorder's batches, each one atomic transaction.
+
+Every function takes a connection from :mod:`nbtrack.store.access`."""
 
 from __future__ import annotations
 
@@ -7,9 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlite_utils
-
 from nbtrack.model import VariableChange
+from nbtrack.store.access import Connection, atomic
 from nbtrack.store.points import floats, is_ordered, pack, unpack
 from nbtrack.store.values import encode_param, to_jsonable
 
@@ -98,21 +99,37 @@ class Batch:
     summary_overrides: list[tuple[int, str, Any]] = field(default_factory=list)
     run_updates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     environments: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: ``(run, count)``: items of the run that could not be stored earlier.
+    lost: list[tuple[int, int]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any(
             (self.points, self.cells_started, self.cells_ended, self.variables, self.params,
-             self.summary_overrides, self.run_updates, self.environments)
+             self.summary_overrides, self.run_updates, self.environments, self.lost)
         )
 
+    def what(self) -> tuple[int | None, int]:
+        """``(run, items)`` that this batch holds (the run of its first item, None if unknown);
+        a metric point counts as one item, as does each other record."""
+        if self.points:
+            return self.points[0][0], sum(len(call[4]) for call in self.points)
+        if self.cells_started or self.cells_ended:
+            row = (self.cells_started or self.cells_ended)[0]
+            return row.get("run"), len(self.cells_started) + len(self.cells_ended)
+        if self.variables:
+            return None, sum(len(changes) for _, changes in self.variables)
+        for items in (self.params, self.summary_overrides, self.run_updates, self.environments):
+            if items:
+                return items[0][0], len(items)
+        return None, 0
 
-def write_batch(db: sqlite_utils.Database, batch: Batch, key_ids: KeyIds | None = None) -> int:
+
+def write_batch(conn: Connection, batch: Batch, key_ids: KeyIds | None = None) -> int:
     """Write ``batch`` in one atomic transaction; return the number of metric points written.
 
     ``key_ids`` caches metric key ids between batches on the same database.
     """
-    conn = db.conn
-    with db.atomic():
+    with atomic(conn):
         # The first statement writes, so the transaction takes the write lock at once
         # (waiting on the busy timeout) instead of failing later on a lock upgrade.
         written = _write_points(conn, batch.points, key_ids or KeyIds())
@@ -141,7 +158,7 @@ def write_batch(db: sqlite_utils.Database, batch: Batch, key_ids: KeyIds | None 
                 ],
             )
         for run, params in batch.params:
-            write_params(db, run, params)
+            write_params(conn, run, params)
         for run, key, value in batch.summary_overrides:
             conn.execute(
                 "INSERT INTO summary (run, key, override) VALUES (?, ?, ?)"
@@ -149,12 +166,16 @@ def write_batch(db: sqlite_utils.Database, batch: Batch, key_ids: KeyIds | None 
                 (run, key, json.dumps(to_jsonable(value))),
             )
         for run, fields in batch.run_updates:
-            update_run(db, run, fields)
+            update_run(conn, run, fields)
         for run, data in batch.environments:
             conn.execute(
                 "INSERT OR REPLACE INTO environments (run, data) VALUES (?, ?)",
                 (run, json.dumps(to_jsonable(data))),
             )
+        conn.executemany(
+            "UPDATE runs SET lost = lost + ? WHERE number = ?",
+            [(count, run) for run, count in batch.lost],
+        )
     return written
 
 
@@ -249,10 +270,13 @@ def _recompute_summary(conn: Any, run: int, key: str, key_id: int) -> None:
     conn.execute(_REPLACE_SUMMARY, row)
 
 
-def insert_run(db: sqlite_utils.Database, record: Mapping[str, Any]) -> int:
-    """Insert a new run row and return its number (counts up per workspace)."""
-    with db.atomic():
-        cursor = db.conn.execute(
+def insert_run(
+    conn: Connection, record: Mapping[str, Any], params: Mapping[str, Any] | None = None
+) -> int:
+    """Insert a new run row with its ``params`` in one transaction; return its number (which
+    counts up per workspace). A param that cannot be stored leaves no run behind."""
+    with atomic(conn):
+        cursor = conn.execute(
             "INSERT INTO runs (id, name, status, notebook, session, host, pid, started,"
             " heartbeat, tags, notes) VALUES (:id, :name, :status, :notebook, :session, :host,"
             " :pid, :started, :heartbeat, :tags, :notes)",
@@ -264,14 +288,16 @@ def insert_run(db: sqlite_utils.Database, record: Mapping[str, Any]) -> int:
         )
         number = int(cursor.lastrowid or 0)
         if not record.get("name"):
-            db.conn.execute("UPDATE runs SET name = ? WHERE number = ?", (f"run-{number}", number))
+            conn.execute("UPDATE runs SET name = ? WHERE number = ?", (f"run-{number}", number))
+        if params:
+            write_params(conn, number, params)
     return number
 
 
 _RUN_FIELDS = frozenset({"name", "status", "ended", "heartbeat", "tags", "notes", "deleted"})
 
 
-def update_run(db: sqlite_utils.Database, run: int, fields: Mapping[str, Any]) -> None:
+def update_run(conn: Connection, run: int, fields: Mapping[str, Any]) -> None:
     """Update columns of one run; only the columns in a fixed whitelist may be named."""
     unknown = set(fields) - _RUN_FIELDS
     if unknown:
@@ -280,20 +306,29 @@ def update_run(db: sqlite_utils.Database, run: int, fields: Mapping[str, Any]) -
         if column == "tags":
             value = json.dumps(list(value))
         # ``column`` comes from the whitelist above, never from user text.
-        db.conn.execute(f"UPDATE runs SET {column} = ? WHERE number = ?", (value, run))
+        conn.execute(f"UPDATE runs SET {column} = ? WHERE number = ?", (value, run))
 
 
-def write_params(db: sqlite_utils.Database, run: int, params: Mapping[str, Any]) -> None:
-    """Insert or replace params of one run."""
+def write_params(conn: Connection, run: int, params: Mapping[str, Any]) -> None:
+    """Insert or replace params of one run; a ``ValueError`` names a param that cannot be
+    stored (text that is not valid Unicode)."""
     rows = []
     for key, value in params.items():
         encoded, kind = encode_param(value)
+        for text in (str(key), encoded):
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ValueError(
+                        f"param {key!r} cannot be stored: its text is not valid Unicode"
+                    ) from None
         rows.append((run, str(key), encoded, kind))
-    db.conn.executemany(
+    conn.executemany(
         "INSERT OR REPLACE INTO params (run, key, value, kind) VALUES (?, ?, ?, ?)", rows
     )
 
 
-def delete_params(db: sqlite_utils.Database, run: int, keys: Iterable[str]) -> None:
+def delete_params(conn: Connection, run: int, keys: Iterable[str]) -> None:
     """Remove params of one run."""
-    db.conn.executemany("DELETE FROM params WHERE run = ? AND key = ?", [(run, k) for k in keys])
+    conn.executemany("DELETE FROM params WHERE run = ? AND key = ?", [(run, k) for k in keys])
