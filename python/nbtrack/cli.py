@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 import click
 
 from nbtrack import __version__, config
+from nbtrack.filter import FilterError, compile_filter, compile_selection, compile_sort
 from nbtrack.model import RunRecord
-from nbtrack.query import FilterError
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, json_safe, write_rows
 from nbtrack.store import queries
 from nbtrack.store.queries import RunNotFound
@@ -113,10 +113,10 @@ def _selected_numbers(db: Any, where: str | None, refs: Sequence[str]) -> list[i
     if refs:
         numbers = [queries.resolve_run(db, ref) for ref in refs]
         if where:
-            keep, _ = queries.list_run_numbers(db, where=where)
-            numbers = [n for n in numbers if n in set(keep)]
+            keep = set(queries.list_run_numbers(db, compile_selection(where))[0])
+            numbers = [n for n in numbers if n in keep]
         return list(dict.fromkeys(numbers))
-    numbers, _ = queries.list_run_numbers(db, where=where, sort="number", descending=False)
+    numbers, _ = queries.list_run_numbers(db, compile_selection(where), descending=False)
     return numbers
 
 
@@ -169,9 +169,10 @@ def list_(where: str | None, sort: str | None, limit: int, offset: int, as_json:
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     order, desc = _sort_args(sort)
+    selection, ordering = compile_selection(where), compile_sort(order)
     with _reading() as db:
         numbers, total = queries.list_run_numbers(
-            db, where=where, sort=order, descending=desc, limit=limit or None, offset=offset
+            db, selection, ordering, descending=desc, limit=limit or None, offset=offset
         )
         if as_json:
             _list_json(db, numbers, total, limit, offset)
@@ -188,7 +189,7 @@ def list_(where: str | None, sort: str | None, limit: int, offset: int, as_json:
 
 def _metrics_named(where: str | None, sort: str) -> list[str]:
     """The metric keys a filter and a sort name, to show them as columns first."""
-    from nbtrack.query.parser import AGGREGATES, fields_of, parse
+    from nbtrack.filter import AGGREGATES, fields_of, parse
 
     keys = [f.key for f in fields_of(parse(where)) if f.kind == "metrics" and f.key] \
         if where and where.strip() else []
@@ -357,8 +358,9 @@ def leaderboard(metric: str, maximize: bool, where: str | None, limit: int,
     """
     from nbtrack.query.leaderboard import leaderboard as board
 
+    selection = compile_selection(where)
     with _reading() as db:
-        result = board(db, metric, "max" if maximize else "min", where, limit)
+        result = board(db, metric, "max" if maximize else "min", selection, limit)
     if as_json:
         _echo_json(result.to_dict())
     elif result.records:
@@ -436,19 +438,19 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
 
     with _reading() as db:
         numbers = _selected_numbers(db, where, list(refs)) if refs else \
-            queries.list_run_numbers(db, where=where)[0]
-        records = queries.run_records(db, numbers)
-    if not records:
+            queries.list_run_numbers(db, compile_selection(where))[0]
+        shown = queries.run_records(db, numbers[:20])
+    if not numbers:
         _fail("no runs match")
     from nbtrack.text import runs_table
 
-    click.echo(runs_table(records[:20], total=len(records)))
+    click.echo(runs_table(shown, total=len(numbers)))
     if not yes:
-        click.confirm(f"Delete {len(records)} run{'s' * (len(records) != 1)}?", abort=True,
+        click.confirm(f"Delete {len(numbers)} run{'s' * (len(numbers) != 1)}?", abort=True,
                       err=True)
     db = schema.connect(_db_path())
     try:
-        count = soft_delete(db, [r["number"] for r in records])
+        count = soft_delete(db, numbers)
     finally:
         db.close()
     click.echo(f"deleted {count} run{'s' * (count != 1)} (nbtrack gc frees their space)")
@@ -587,7 +589,7 @@ def demo(notebook: Path | None, timeout: int) -> None:
     _execute_notebook(target, workspace, timeout)
     click.echo(f"done in {time.perf_counter() - started:.1f}s", err=True)
     with _reading() as db:
-        numbers, _ = queries.list_run_numbers(db, where=f"number > {int(before)}")
+        numbers, _ = queries.list_run_numbers(db, compile_filter(f"number > {int(before)}"))
         records = queries.run_records(db, numbers)
     if not records:
         _fail("the notebook recorded no runs")
