@@ -222,16 +222,13 @@ _RUN_CSV = ("number", "id", "name", "status", "notebook", "started", "ended", "d
 
 
 def _list_csv(db: Any, numbers: Sequence[int]) -> None:
-    params: dict[str, None] = {}
-    metrics: dict[str, None] = {}
-    for start in range(0, len(numbers), _PAGE):
-        chunk = list(numbers[start : start + _PAGE])
-        marks = ",".join("?" * len(chunk))
-        for table, keys in (("params", params), ("summary", metrics)):
-            for (key,) in db.execute(
-                f"SELECT DISTINCT key FROM {table} WHERE run IN ({marks}) ORDER BY key", chunk
-            ):
-                keys[key] = None
+    runs = queries.json_numbers(numbers)
+    params, metrics = (
+        [key for (key,) in db.execute(
+            f"SELECT DISTINCT key FROM {table} WHERE run {queries.IN_JSON} ORDER BY key", (runs,)
+        )]
+        for table in ("params", "summary")  # whitelisted table names
+    )
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow([*_RUN_CSV, *(f"params.{k}" for k in params),
                      *(f"metrics.{k}" for k in metrics)])

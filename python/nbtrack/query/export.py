@@ -7,15 +7,16 @@ large store never holds it all in memory.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import sqlite_utils
-
 from nbtrack.store import queries
+from nbtrack.store.points import unpack
+from nbtrack.store.queries import IN_JSON, json_numbers
 from nbtrack.store.values import decode_param
 
 #: What ``export`` writes, in order, and each table's columns.
@@ -32,44 +33,58 @@ FORMATS = ("csv", "jsonl")
 _CHUNK = 200
 
 
-def rows(db: sqlite_utils.Database, table: str, numbers: Sequence[int]) -> Iterator[tuple]:
+def rows(db: Any, table: str, numbers: Sequence[int]) -> Iterator[tuple]:
     """The rows of ``table`` (a :data:`TABLES` key) for the runs ``numbers``, in that order."""
     for start in range(0, len(numbers), _CHUNK):
         chunk = list(numbers[start : start + _CHUNK])
         yield from _ROWS[table](db, chunk)
 
 
-def _run_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+def _run_rows(db: Any, numbers: list[int]) -> Iterator[tuple]:
     for r in queries.run_records(db, numbers):
         yield tuple(r[c] for c in TABLES["runs"])  # type: ignore[literal-required]
 
 
-def _ids(db: sqlite_utils.Database, numbers: list[int]) -> dict[int, str]:
-    marks = ",".join("?" * len(numbers))
-    return dict(db.execute(f"SELECT number, id FROM runs WHERE number IN ({marks})", numbers))
+def _ids(db: Any, numbers: list[int]) -> dict[int, str]:
+    return dict(db.execute(f"SELECT number, id FROM runs WHERE number {IN_JSON}",
+                           (json_numbers(numbers),)))
 
 
-def _param_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+def _param_rows(db: Any, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
-    marks = ",".join("?" * len(numbers))
     for run, key, value, kind in db.execute(
-        f"SELECT run, key, value, kind FROM params WHERE run IN ({marks}) ORDER BY run, key",
-        numbers,
+        f"SELECT run, key, value, kind FROM params WHERE run {IN_JSON} ORDER BY run, key",
+        (json_numbers(numbers),),
     ):
         yield run, ids.get(run), key, decode_param(value, kind), kind
 
 
-def _metric_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+#: Every chunk of points of the runs in one JSON array, by run number (as the params and
+#: cells tables), each series' chunks in ``seq`` order. The primary key (run, key, seq) gives
+#: that order without a sort, so rows stream from disk one series after another.
+_CHUNKS_OF_RUNS = (
+    'SELECT run, key, step_min, step_max, ordered, steps, "values", times, cells'
+    f" FROM metric_chunks WHERE run {IN_JSON} ORDER BY run, key, seq"
+)
+
+
+def _metric_rows(db: Any, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
-    for run in numbers:
-        for key in queries.metric_keys(db, run):
-            points = queries.metric_arrays(db, run, key)
+    names = dict(db.execute("SELECT id, key FROM metric_keys"))
+    rows = db.execute(_CHUNKS_OF_RUNS, (json_numbers(numbers),))
+    for run, run_rows in itertools.groupby(rows, key=lambda r: r[0]):
+        # One run's series at a time, in key order as everywhere else.
+        series = sorted((
+            (names[key], unpack(r[2:] for r in chunks))
+            for key, chunks in itertools.groupby(run_rows, key=lambda r: r[1])
+        ), key=lambda named: named[0])
+        for key, points in series:
             for step, value, t, cell in zip(points.steps, points.values, points.times,
                                             points.cells):
                 yield run, ids.get(run), key, step, value, t, cell or None
 
 
-def _summary_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+def _summary_rows(db: Any, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
     for run, items in queries.summaries_of(db, numbers).items():
         for s in items:
@@ -77,13 +92,12 @@ def _summary_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tup
                    s["max"], s["count"])
 
 
-def _cell_rows(db: sqlite_utils.Database, numbers: list[int]) -> Iterator[tuple]:
+def _cell_rows(db: Any, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
-    marks = ",".join("?" * len(numbers))
     for row in db.execute(
         "SELECT id, run, session, execution_count, cell_id, source, started, duration, outcome,"
-        f" error_type, error_message FROM cells WHERE run IN ({marks}) ORDER BY run, started, id",
-        numbers,
+        f" error_type, error_message FROM cells WHERE run {IN_JSON} ORDER BY run, started, id",
+        (json_numbers(numbers),),
     ):
         yield (row[0], row[1], ids.get(row[1]), *row[2:])
 
@@ -136,7 +150,7 @@ def write_rows(out: IO[str], fmt: str, columns: Sequence[str], data: Iterable[tu
 
 
 def export_tables(
-    db: sqlite_utils.Database, numbers: Sequence[int], tables: Sequence[str], fmt: str,
+    db: Any, numbers: Sequence[int], tables: Sequence[str], fmt: str,
     folder: Path,
 ) -> dict[str, tuple[Path, int]]:
     """Write each table to ``folder/<table>.<csv|jsonl>``; ``{table: (path, rows)}``."""
