@@ -457,7 +457,9 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
 @workspace_option
 @_errors
 def gc() -> None:
-    """Drop deleted runs' rows from every table and orphan artifact files, then VACUUM.
+    """Drop deleted runs' rows from every table, then VACUUM to free their space.
+
+    Files under .nbtrack/ other than the store are never touched.
 
     Example:
 
@@ -473,16 +475,14 @@ def gc() -> None:
     before = path.stat().st_size
     db = schema.connect(path)
     try:
-        dropped = collect_garbage(db, _workspace())
+        dropped = collect_garbage(db)
     finally:
         db.close()
     runs = dropped.pop("runs")
-    files = dropped.pop("files")
     rows = sum(dropped.values())
     after = path.stat().st_size
-    click.echo(f"dropped {runs} deleted run{'s' * (runs != 1)}, {rows} rows of theirs and"
-               f" {files} orphan file{'s' * (files != 1)}; the store went from"
-               f" {before / 1e6:.1f} MB to {after / 1e6:.1f} MB")
+    click.echo(f"dropped {runs} deleted run{'s' * (runs != 1)} and {rows} rows of theirs;"
+               f" the store went from {before / 1e6:.1f} MB to {after / 1e6:.1f} MB")
 
 
 # -- sql ------------------------------------------------------------------------------------
