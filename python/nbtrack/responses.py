@@ -18,6 +18,7 @@ from typing import Any
 
 import nbtrack
 from nbtrack import config
+from nbtrack.filter import compile_selection, compile_sort
 from nbtrack.model import (
     ChartResponse,
     KeysResponse,
@@ -63,10 +64,12 @@ def runs_page(
         raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
     if offset < 0:
         raise ValueError("offset must be 0 or more")
+    selection = compile_selection(where, status=status, tag=tag, notebook=notebook,
+                                  search=search)
+    ordering = compile_sort(sort)
     with reading(path) as db:
         numbers, total = queries.list_run_numbers(
-            db, limit=limit, offset=offset, sort=sort, descending=descending, status=status,
-            tag=tag, notebook=notebook, search=search, where=where,
+            db, selection, ordering, descending=descending, limit=limit, offset=offset,
         )
         records = queries.run_records(db, numbers)
     return RunsPage(runs=records, total=total, limit=limit, offset=offset)

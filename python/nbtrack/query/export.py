@@ -7,6 +7,7 @@ large store never holds it all in memory.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,6 +16,8 @@ from typing import IO, Any
 
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
+from nbtrack.store.points import unpack
+from nbtrack.store.queries import IN_JSON, json_numbers
 from nbtrack.store.values import decode_param
 
 #: What ``export`` writes, in order, and each table's columns.
@@ -44,25 +47,39 @@ def _run_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
 
 
 def _ids(db: Connection, numbers: list[int]) -> dict[int, str]:
-    marks = ",".join("?" * len(numbers))
-    return dict(db.execute(f"SELECT number, id FROM runs WHERE number IN ({marks})", numbers))
+    return dict(db.execute(f"SELECT number, id FROM runs WHERE number {IN_JSON}",
+                           (json_numbers(numbers),)))
 
 
 def _param_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
-    marks = ",".join("?" * len(numbers))
     for run, key, value, kind in db.execute(
-        f"SELECT run, key, value, kind FROM params WHERE run IN ({marks}) ORDER BY run, key",
-        numbers,
+        f"SELECT run, key, value, kind FROM params WHERE run {IN_JSON} ORDER BY run, key",
+        (json_numbers(numbers),),
     ):
         yield run, ids.get(run), key, decode_param(value, kind), kind
 
 
+#: Every chunk of points of the runs in one JSON array, by run number (as the params and
+#: cells tables), each series' chunks in ``seq`` order. The primary key (run, key, seq) gives
+#: that order without a sort, so rows stream from disk one series after another.
+_CHUNKS_OF_RUNS = (
+    'SELECT run, key, step_min, step_max, ordered, steps, "values", times, cells'
+    f" FROM metric_chunks WHERE run {IN_JSON} ORDER BY run, key, seq"
+)
+
+
 def _metric_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
-    for run in numbers:
-        for key in queries.metric_keys(db, run):
-            points = queries.metric_arrays(db, run, key)
+    names = dict(db.execute("SELECT id, key FROM metric_keys"))
+    rows = db.execute(_CHUNKS_OF_RUNS, (json_numbers(numbers),))
+    for run, run_rows in itertools.groupby(rows, key=lambda r: r[0]):
+        # One run's series at a time, in key order as everywhere else.
+        series = sorted((
+            (names[key], unpack(r[2:] for r in chunks))
+            for key, chunks in itertools.groupby(run_rows, key=lambda r: r[1])
+        ), key=lambda named: named[0])
+        for key, points in series:
             for step, value, t, cell in zip(points.steps, points.values, points.times,
                                             points.cells):
                 yield run, ids.get(run), key, step, value, t, cell or None
@@ -78,11 +95,10 @@ def _summary_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
 
 def _cell_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
     ids = _ids(db, numbers)
-    marks = ",".join("?" * len(numbers))
     for row in db.execute(
         "SELECT id, run, session, execution_count, cell_id, source, started, duration, outcome,"
-        f" error_type, error_message FROM cells WHERE run IN ({marks}) ORDER BY run, started, id",
-        numbers,
+        f" error_type, error_message FROM cells WHERE run {IN_JSON} ORDER BY run, started, id",
+        (json_numbers(numbers),),
     ):
         yield (row[0], row[1], ids.get(row[1]), *row[2:])
 

@@ -7,8 +7,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import sqlite_utils
-
 from nbtrack.model import (
     CellDiff,
     CellExecution,
@@ -22,22 +20,20 @@ from nbtrack.store import queries
 _MISSING = "<missing>"
 
 
-def diff_runs(db: sqlite_utils.Database, numbers: Sequence[int]) -> RunDiffRecord:
+def diff_runs(db: Any, numbers: Sequence[int]) -> RunDiffRecord:
     """Compare two or more runs; cells and variables compare the first run with the last."""
     if len(numbers) < 2:
         raise ValueError("diff needs at least two runs")
-    records = queries.run_records(db, numbers)
-    summaries = queries.summaries_of(db, numbers)
+    records = queries.run_records(db, numbers)  # params and summary values, batched
     first, last = numbers[0], numbers[-1]
     cells_a = queries.cell_executions(db, first)
     cells_b = queries.cell_executions(db, last)
-    envs = [queries.environment_of(db, n) for n in numbers]
+    environments = queries.environments_of(db, numbers)
+    envs = [environments[n] for n in numbers]
     return RunDiffRecord(
         runs=records,
         params=_value_deltas([r["params"] for r in records]),
-        metrics=_metric_deltas([
-            {s["key"]: s["value"] for s in summaries[n]} for n in numbers
-        ]),
+        metrics=_metric_deltas([r["summary"] for r in records]),
         cells=diff_cells(cells_a, cells_b),
         variables=_variable_deltas(cells_a, cells_b),
         # A run whose environment was never captured has nothing to compare.
