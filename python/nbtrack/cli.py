@@ -534,11 +534,8 @@ def report(notebook: Path, out: Path | None, refs: str | None) -> None:
     \b
         nbtrack report notebooks/quickstart.ipynb -o quickstart-report.html
     """
-    try:
-        from nbtrack.report import export_report
-    except ImportError as exc:
-        _fail(f"the HTML report is not available in this installation ({exc})")
-        return
+    from nbtrack.report import export_report
+
     path = export_report(notebook, out, runs=_split_refs(refs) or None, workspace=_workspace())
     click.echo(str(path))
 

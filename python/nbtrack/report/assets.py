@@ -20,6 +20,9 @@ STATIC = HERE.parent / "static"
 BUNDLE = STATIC / "vega-bundle.js"
 #: The global the inlined bundle's exports are put on (read by report.js).
 BUNDLE_GLOBAL = "nbtrackVega"
+#: What report.js uses from the bundle: charts are drawn without eval (the page's policy has no
+#: 'unsafe-eval'), so Vega's expression interpreter and a CSV parser that compiles nothing.
+REQUIRED_EXPORTS = ("vegaEmbed", "vega", "expressionInterpreter", "dsvFormat")
 
 
 class ReportError(RuntimeError):
@@ -121,10 +124,12 @@ def vega_bundle_script(path: Path | None = None) -> str:
         local, exported = local.strip(), (exported or local).strip()
         if _NAME.match(local) and _NAME.match(exported):
             exports[exported] = local
-    if "vegaEmbed" not in exports and "default" not in exports:
-        raise ReportError(
-            f"{path} does not export vegaEmbed; rebuild it with `npm run build:vega`."
-        )
     exports.setdefault("vegaEmbed", exports.get("default", ""))
+    lacking = [name for name in REQUIRED_EXPORTS if not exports.get(name)]
+    if lacking:
+        raise ReportError(
+            f"{path} does not export {', '.join(lacking)} (an older build); rebuild it with "
+            "`npm ci && npm run build:vega`."
+        )
     body = ",".join(f"{json.dumps(k)}:{v}" for k, v in sorted(exports.items()))
     return inline_js(f"{source}\n;window.{BUNDLE_GLOBAL}=Object.freeze({{{body}}});\n")
