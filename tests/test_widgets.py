@@ -357,6 +357,16 @@ def test_runs_table_rows_come_from_one_listing_not_per_run_reads(
     assert {r["run"] for r in rows} == {"#3 c"}
 
 
+def test_show_runs_returns_the_table_to_read_its_selection(notebook_mode: Path) -> None:
+    with nbtrack.init(name="only"):
+        pass
+    table = nbtrack.show_runs()
+    assert isinstance(table, widgets.RunsTable)
+    assert table.selected == []
+    table.selected = [table.runs[0]["id"]]
+    assert [r.name for r in table.selected_runs] == ["only"]
+
+
 # -- the streaming downsampler (store/streaming.py) --------------------------------------------
 
 def test_streaming_downsampler_keeps_a_bounded_envelope_of_any_stream() -> None:

@@ -96,3 +96,17 @@ def test_a_track_cell_shows_a_live_chart_that_ends_with_the_run(kernel: Any) -> 
     assert state["status"] == "finished"
     assert state["points"] == 200
 
+
+def test_show_runs_shows_the_table_once_and_returns_it(kernel: Any) -> None:
+    _run(kernel, "import nbtrack\nwith nbtrack.init(name='a'):\n    pass\n"
+                 "with nbtrack.init(name='b'):\n    pass")
+    # As the cell's last expression, the returned table is not displayed a second time.
+    assert len(_views(_run(kernel, "nbtrack.show_runs()"))) == 1
+    messages = _run(kernel, "table = nbtrack.show_runs(name='b')\n"
+                            "table.selected = [table.runs[0]['id']]\n"
+                            "print([r.name for r in table.selected_runs])")
+    assert len(_views(messages)) == 1
+    assert "['b']" in "".join(m["content"].get("text", "") for m in messages
+                              if m["msg_type"] == "stream")
+    # Shown again on purpose in a later cell: displayed again (the same table, a second view).
+    assert _views(_run(kernel, "table")) == _views(messages)
