@@ -88,8 +88,8 @@ class StreamDownsampler:
         del cs[:full], cv[:full]
 
     def _emit(self, steps: Sequence[float], values: Sequence[float]) -> None:
-        lo = values.index(min(values))  # type: ignore[attr-defined]
-        hi = values.index(max(values))  # type: ignore[attr-defined]
+        lo = values.index(min(values))
+        hi = values.index(max(values))
         a, b = (lo, hi) if lo <= hi else (hi, lo)
         self.steps.extend((steps[a], steps[b]))
         self.values.extend((values[a], values[b]))

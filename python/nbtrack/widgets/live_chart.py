@@ -95,9 +95,10 @@ class LiveChart(ChartWidget):
         history = run.history(self._wanted)
         # An entry logged (by another thread) between tap() and the read above is both in the
         # store and in the sink: the entries in the sink now are the only ones that can be.
-        self._unchecked = len(self._sink) if self._sink is not None else 0
+        sink = self._sink if self._sink is not None else []
+        self._unchecked = len(sink)
         if self._unchecked:
-            since = min(map(_TIME, self._sink[:self._unchecked]))  # type: ignore[index]
+            since = min(map(_TIME, sink[:self._unchecked]))
             self._seen = Counter((s["key"], step, when) for s in history.values()
                                  for step, when in zip(s["step"], s["time"]) if when >= since)
         self._fold_history(history.values())

@@ -123,7 +123,7 @@ def _listing(runs: Iterable[Run | RunRecord | int | str] | None,
         elif isinstance(item, Mapping):
             given.append(int(item["number"]))
         else:  # a ref the user typed (number, "#3", id or name): resolved one by one
-            given.append(api.get_run(item).number)  # type: ignore[arg-type]
+            given.append(api.get_run(item).number)
     numbers = list(dict.fromkeys(g.number if isinstance(g, Run) else g for g in given))
     found: dict[int, tuple[RunRecord, Run]] = {}
     for start in range(0, len(numbers), _LISTING_CHUNK):
