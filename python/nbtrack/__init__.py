@@ -19,11 +19,14 @@ from nbtrack.store.queries import RunNotFound
 __version__ = "0.1.0"
 
 
-def show_runs(runs: Any = None, **filters: Any) -> None:
-    """Display a runs table (sort, filter, select to overlay curves); see ``nbtrack.widgets``."""
+def show_runs(runs: Any = None, **filters: Any) -> Any:
+    """Display a runs table (sort, filter, select to overlay curves) and return it.
+
+    ``table = nbtrack.show_runs(); table.selected`` reads the selection; see ``nbtrack.widgets``.
+    """
     from nbtrack.widgets import show_runs as _show_runs
 
-    _show_runs(runs, **filters)
+    return _show_runs(runs, **filters)
 
 
 def plot(runs: Any, keys: Any = None, **options: Any) -> Any:
