@@ -93,6 +93,11 @@ class Run:
         self.env_pending: threading.Thread | None = None
 
     @property
+    def workspace(self) -> Path:
+        """The workspace folder whose store holds this run."""
+        return self._path.parent.parent
+
+    @property
     def recorder(self) -> _recorder.Recorder:
         """The recorder this live run writes through."""
         if self._rec is None:

@@ -79,7 +79,7 @@ class LiveChart(ChartWidget):
         live = run.live
         if live:  # tap first, so nothing logged while the history is read is missed
             self._sink = run.tap()
-            run._on_finish.append(self._finished)
+            run.on_finish(self._finished)
         self._seed(run)
         if live:
             self._thread = threading.Thread(target=self._follow, name="nbtrack-live-chart",
@@ -252,10 +252,7 @@ class LiveChart(ChartWidget):
         except Exception:  # noqa: BLE001
             status = "finished"
         self._last_update(status)
-        try:
-            run._on_finish.remove(self._finished)
-        except ValueError:
-            pass
+        run.remove_on_finish(self._finished)
 
     def _fail(self, exc: BaseException) -> None:
         self._stopped.set()
@@ -288,8 +285,8 @@ class LiveChart(ChartWidget):
         """Stop following the run and remove the chart from the page."""
         self.stop()
         run = getattr(self, "_run", None)
-        if run is not None and self._finished in run._on_finish:
-            run._on_finish.remove(self._finished)
+        if run is not None:
+            run.remove_on_finish(self._finished)
         super().close()
 
 

@@ -119,7 +119,7 @@ def _listing(runs: Iterable[Run | RunRecord | int | str] | None,
     for item in runs:
         if isinstance(item, Run):
             given.append(item)
-            workspace = workspace or item._path.parent.parent
+            workspace = workspace or item.workspace
         elif isinstance(item, Mapping):
             given.append(int(item["number"]))
         else:  # a ref the user typed (number, "#3", id or name): resolved one by one
