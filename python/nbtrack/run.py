@@ -76,7 +76,7 @@ class Run:
         self, path: Path, number: int, run_id: str, *, live: bool = False,
         record: RunRecord | None = None,
     ) -> None:
-        self._path = Path(path)
+        self._path = path if isinstance(path, Path) else Path(path)
         self.number = number
         self.id = run_id
         self._live = live
@@ -85,8 +85,8 @@ class Run:
         self._next_step = 0
         self._known_keys: set[tuple[str, ...]] = set()
         self._rec = _recorder.recorder_for(self._path) if live else None
-        self._points = self._rec.points if self._rec else None
-        self._soon = self._rec.soon if self._rec else 0
+        self._points = self._rec.points if self._rec is not None else None
+        self._soon = self._rec.soon if self._rec is not None else 0
         self._on_finish: list[Callable[[Run], None]] = []
         self._taps: tuple[list[Any], ...] = ()
         #: The thread capturing this run's environment, while it runs.

@@ -19,10 +19,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import sqlite_utils
-
 from nbtrack.model import MetricSeries
 from nbtrack.store import queries
+from nbtrack.store.access import Connection
 from nbtrack.store.points import PointArrays, unpack
 
 #: Series with at least this many points are scanned with numpy when it is installed.
@@ -93,7 +92,7 @@ def series_of(run_id: str, key: str, points: PointArrays, max_points: int) -> Me
 
 
 def read_series(
-    db: sqlite_utils.Database,
+    db: Connection,
     run: int,
     run_id: str,
     keys: Iterable[str] | None = None,
@@ -153,7 +152,7 @@ class SeriesCache:
 
 
 def read_points(
-    db: sqlite_utils.Database, run: int, key: str, *, after_step: int | None = None
+    db: Connection, run: int, key: str, *, after_step: int | None = None
 ) -> PointArrays:
     """One metric's points, as :func:`nbtrack.store.queries.metric_arrays` reads them.
 
@@ -180,7 +179,7 @@ def read_points(
     return points if after_step is None else points.after(after_step)
 
 
-def _version(db: sqlite_utils.Database, run: int, key: str) -> int | None:
+def _version(db: Connection, run: int, key: str) -> int | None:
     """The last chunk number of one series: chunks are only appended, so it marks a change."""
     row = db.execute(
         "SELECT c.seq FROM metric_chunks AS c JOIN metric_keys AS k ON k.id = c.key"

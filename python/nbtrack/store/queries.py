@@ -8,11 +8,10 @@ Lists of runs are bound as one JSON array (:data:`IN_JSON`), so no statement gro
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
-
-import sqlite_utils
 
 from nbtrack.condition import Condition, Ordering, status_sql
 from nbtrack.model import (
@@ -22,6 +21,7 @@ from nbtrack.model import (
     RunRecord,
     VariableChange,
 )
+from nbtrack.store.access import Connection
 from nbtrack.store.points import PointArrays, unpack
 from nbtrack.store.values import decode_metric, decode_param
 
@@ -45,7 +45,7 @@ _RUN_COLUMNS = (
 )
 
 
-def resolve_run(db: sqlite_utils.Database, ref: int | str) -> int:
+def resolve_run(db: Connection, ref: int | str) -> int:
     """Return the number of the run that ``ref`` names: a number, an id, or a name (newest)."""
     if isinstance(ref, bool):
         raise RunNotFound(f"no run {ref!r}")
@@ -73,7 +73,7 @@ def resolve_run(db: sqlite_utils.Database, ref: int | str) -> int:
     return int(row[0])
 
 
-def run_records(db: sqlite_utils.Database, numbers: Sequence[int]) -> list[RunRecord]:
+def run_records(db: Connection, numbers: Sequence[int]) -> list[RunRecord]:
     """The runs with these numbers, in the order given, with params and summary values."""
     if not numbers:
         return []
@@ -102,7 +102,8 @@ def run_records(db: sqlite_utils.Database, numbers: Sequence[int]) -> list[RunRe
             RunRecord(
                 id=row[1], number=row[0], name=row[2], status=status_value, notebook=row[4],
                 session=row[5], host=row[6], started=started, ended=ended, heartbeat=heartbeat,
-                duration=duration, tags=json.loads(row[10]), notes=row[11], lost=row[12],
+                duration=duration, tags=[] if row[10] == "[]" else json.loads(row[10]),
+                notes=row[11], lost=row[12],
                 params=params.get(number, {}), summary=summaries.get(number, {}),
             )
         )
@@ -160,7 +161,7 @@ def list_run_numbers(
     return numbers, int(total)
 
 
-def workspace_keys(db: sqlite_utils.Database) -> tuple[list[str], list[str]]:
+def workspace_keys(db: Connection) -> tuple[list[str], list[str]]:
     """The metric keys and the param keys used by the workspace's runs, each distinct, sorted."""
     live = "SELECT number FROM runs WHERE deleted = 0"
     metrics = [
@@ -174,19 +175,24 @@ def workspace_keys(db: sqlite_utils.Database) -> tuple[list[str], list[str]]:
     return metrics, params
 
 
-def params_of(db: sqlite_utils.Database, numbers: Sequence[int]) -> dict[int, dict[str, Any]]:
+#: Param kinds whose stored value is the value itself (see ``store.values.encode_param``).
+_PLAIN_KINDS = frozenset({"int", "float", "str"})
+
+
+def params_of(db: Connection, numbers: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Params of the given runs: ``{number: {key: value}}``, keys sorted."""
     out: dict[int, dict[str, Any]] = {n: {} for n in numbers}
+    plain = _PLAIN_KINDS
     for run, key, value, kind in db.execute(
         f"SELECT run, key, value, kind FROM params WHERE run {IN_JSON} ORDER BY run, key",
         (json_numbers(numbers),),
     ):
-        out[run][key] = decode_param(value, kind)
+        out[run][key] = value if kind in plain else decode_param(value, kind)
     return out
 
 
 def summaries_of(
-    db: sqlite_utils.Database, numbers: Sequence[int]
+    db: Connection, numbers: Sequence[int]
 ) -> dict[int, list[MetricSummary]]:
     """Full metric summaries of the given runs, keys sorted."""
     out: dict[int, list[MetricSummary]] = {n: [] for n in numbers}
@@ -207,16 +213,23 @@ def summaries_of(
 
 
 def summary_values_of(
-    db: sqlite_utils.Database, numbers: Sequence[int]
+    db: Connection, numbers: Sequence[int]
 ) -> dict[int, dict[str, float | None]]:
     """``{number: {key: value}}``: the explicit summary value if set, else the last value."""
-    return {
-        run: {s["key"]: s["value"] for s in items}
-        for run, items in summaries_of(db, numbers).items()
-    }
+    out: dict[int, dict[str, float | None]] = {n: {} for n in numbers}
+    for run, key, last, count, override in db.execute(
+        "SELECT run, key, last, count, override FROM summary"
+        f" WHERE run {IN_JSON} ORDER BY run, key",
+        (json_numbers(numbers),),
+    ):
+        if override is not None:
+            out[run][key] = json.loads(override)
+        else:
+            out[run][key] = (math.nan if last is None else last) if count else None
+    return out
 
 
-def metric_keys(db: sqlite_utils.Database, run: int) -> list[str]:
+def metric_keys(db: Connection, run: int) -> list[str]:
     """Keys of the metrics logged by one run, sorted."""
     return [
         r[0]
@@ -227,7 +240,7 @@ def metric_keys(db: sqlite_utils.Database, run: int) -> list[str]:
 
 
 def metric_arrays(
-    db: sqlite_utils.Database, run: int, key: str, *, after_step: int | None = None
+    db: Connection, run: int, key: str, *, after_step: int | None = None
 ) -> PointArrays:
     """One metric's points as arrays ordered by step (only those after ``after_step``)."""
     rows = db.execute(
@@ -241,7 +254,7 @@ def metric_arrays(
 
 
 def metric_series(
-    db: sqlite_utils.Database,
+    db: Connection,
     run: int,
     run_id: str,
     keys: Iterable[str] | None = None,
@@ -269,7 +282,7 @@ def series_from_arrays(
     )
 
 
-def cell_executions(db: sqlite_utils.Database, run: int) -> list[CellExecution]:
+def cell_executions(db: Connection, run: int) -> list[CellExecution]:
     """The cell executions of one run in the order they ran, with their changed variables."""
     rows = db.execute(
         "SELECT id, session, execution_count, cell_id, source, started, duration, outcome,"
@@ -289,7 +302,7 @@ def cell_executions(db: sqlite_utils.Database, run: int) -> list[CellExecution]:
 
 
 def variables_of(
-    db: sqlite_utils.Database, cells: Sequence[int]
+    db: Connection, cells: Sequence[int]
 ) -> dict[int, list[VariableChange]]:
     """Variables changed by the given cell executions."""
     out: dict[int, list[VariableChange]] = {}
@@ -307,7 +320,7 @@ def variables_of(
     return out
 
 
-def environment_of(db: sqlite_utils.Database, run: int) -> dict[str, Any]:
+def environment_of(db: Connection, run: int) -> dict[str, Any]:
     """The recorded environment of one run (empty until captured)."""
     return environments_of(db, [run])[run]
 
