@@ -19,7 +19,7 @@ from typing import Any
 
 import altair as alt
 
-from nbtrack.model import MetricSeries, RunRecord
+from nbtrack.model import MetricSeries, RunRecord, run_label
 from nbtrack.store.downsample import downsample
 
 __all__ = ["curve_rows", "curves", "live_curves", "parallel", "plot", "scatter", "to_spec"]
@@ -228,7 +228,7 @@ def plot(
     for item in items:
         run = item if isinstance(item, Run) else get_run(item)
         record = run.record()
-        labels[run.id] = f"#{record['number']} {record['name']}"
+        labels[run.id] = run_label(record)
         for s in run.history(wanted).values():
             series.append(s if s["count"] <= max_points else downsample(s, max_points))
     return curves(series, labels, log_scale=log_scale, smoothing=smoothing, title=title)
@@ -264,8 +264,7 @@ def _spans_decades(values: Sequence[Any]) -> bool:
     return bool(nums) and min(nums) > 0 and max(nums) / min(nums) >= 100
 
 
-def _run_label(r: RunRecord) -> str:
-    return f"#{r['number']} {r['name']}"
+_run_label = run_label
 
 
 def scatter(records: Sequence[RunRecord], param: str, metric: str) -> alt.TopLevelMixin:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import json
 import os
 import sqlite3
 import sys
@@ -21,10 +20,10 @@ from typing import Any, TypeVar
 
 import click
 
-from nbtrack import __version__, config
+from nbtrack import __version__, config, wire
 from nbtrack.filter import FilterError, compile_filter, compile_selection, compile_sort
 from nbtrack.model import RunRecord
-from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, json_safe, write_rows
+from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
 from nbtrack.store.queries import RunNotFound
@@ -106,7 +105,7 @@ def _sort_args(sort: str | None) -> tuple[str, bool]:
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False))
+    click.echo(wire.dumps(data, indent=2))
 
 
 def _selected_numbers(db: Connection, where: str | None, refs: Sequence[str]) -> list[int]:
@@ -212,7 +211,7 @@ def _list_json(db: Connection, numbers: Sequence[int], total: int, limit: int, o
     out.write('{\n  "runs": [')
     for i, record in enumerate(_pages(db, numbers)):
         out.write(("," if i else "") + "\n    ")
-        out.write(json.dumps(json_safe(record), ensure_ascii=False, allow_nan=False))
+        out.write(wire.dumps(record))
     out.write(("\n  " if numbers else "") + "],\n")
     out.write(f'  "total": {total},\n  "limit": {limit},\n  "offset": {offset}\n}}\n')
     out.flush()

@@ -52,6 +52,11 @@ class RunRecord(TypedDict):
     summary: dict[str, float | None]
 
 
+def run_label(record: RunRecord) -> str:
+    """``#3 baseline``: how every view (tables, charts, diffs, reports) names a run."""
+    return f"#{record['number']} {record['name']}"
+
+
 class VariableChange(TypedDict):
     """A variable a cell execution added, changed or deleted in the user namespace."""
 

@@ -9,15 +9,13 @@ A workspace that has recorded nothing yet reads as an empty store. ``RunNotFound
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import nbtrack
-from nbtrack import config
+from nbtrack import config, wire
 from nbtrack.filter import compile_selection, compile_sort
 from nbtrack.model import (
     ChartResponse,
@@ -28,6 +26,7 @@ from nbtrack.model import (
     RunRecord,
     RunsPage,
     StatusInfo,
+    run_label,
 )
 from nbtrack.store import access, diff, downsample, queries, schema, writes
 from nbtrack.store.access import Connection
@@ -157,7 +156,7 @@ def chart(
                 for s in downsample.read_series(db, r["number"], r["id"], keys,
                                                 max_points=max_points, cache=_cache_for(path))
             ]
-            labels = {r["id"]: f"#{r['number']} {r['name']}" for r in records}
+            labels = {r["id"]: run_label(r) for r in records}
             built = charts.curves(series, labels, log_scale=log_scale, smoothing=smoothing)
         else:
             if not numbers:
@@ -255,17 +254,7 @@ def parse_run_update(body: object) -> dict[str, Any]:
 
 def to_json(data: object) -> str:
     """JSON text of ``data``; NaN and infinities (not JSON) become ``null``."""
-    return json.dumps(_finite(data), allow_nan=False, separators=(",", ":"))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
+    return wire.dumps(data)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from nbtrack import wire
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
 from nbtrack.store.points import unpack
@@ -107,17 +108,6 @@ _ROWS = {"runs": _run_rows, "params": _param_rows, "metrics": _metric_rows,
          "summary": _summary_rows, "cells": _cell_rows}
 
 
-def json_safe(value: Any) -> Any:
-    """``value`` with non-finite floats as null (JSON has no NaN), containers walked."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    return value
-
-
 def csv_cell(value: Any) -> Any:
     """One CSV cell: empty for null, true/false, JSON text for lists and dicts."""
     if value is None:
@@ -142,7 +132,7 @@ def write_rows(out: IO[str], fmt: str, columns: Sequence[str], data: Iterable[tu
             count += 1
     elif fmt == "jsonl":
         for row in data:
-            record = {c: json_safe(v) for c, v in zip(columns, row)}
+            record = {c: wire.finite(v) for c, v in zip(columns, row)}
             out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
             count += 1
     else:

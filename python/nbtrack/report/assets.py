@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from nbtrack import wire
 
 HERE = Path(__file__).parent
 STATIC = HERE.parent / "static"
@@ -38,17 +39,6 @@ def e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _finite(value: Any) -> Any:
-    """A JSON-safe copy: NaN and infinities become None (browsers reject them in JSON)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 _SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                                 "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
@@ -62,7 +52,7 @@ def json_for_script(data: Any) -> str:
     try:
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError:
-        text = json.dumps(_finite(data), separators=(",", ":"), ensure_ascii=False,
+        text = json.dumps(wire.finite(data), separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
     return text.translate(_SCRIPT_UNSAFE)
 

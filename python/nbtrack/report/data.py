@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack import config
-from nbtrack.model import CellExecution, MetricSeries, MetricSummary, RunRecord
+from nbtrack.model import CellExecution, MetricSeries, MetricSummary, RunRecord, run_label
 from nbtrack.store import access, downsample, queries
 from nbtrack.store.access import Connection
 
@@ -48,7 +48,7 @@ class RunData:
 
     @property
     def label(self) -> str:
-        return f"#{self.record['number']} {self.record['name']}"
+        return run_label(self.record)
 
     @property
     def anchor(self) -> str:

@@ -13,7 +13,6 @@ defined (:func:`esm`).
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import sys
 import threading
@@ -25,8 +24,8 @@ import anywidget
 import traitlets as t
 from ipywidgets import widget_serialization
 
-from nbtrack import charts
-from nbtrack.model import MetricSeries, RunRecord
+from nbtrack import charts, wire
+from nbtrack.model import MetricSeries, run_label
 from nbtrack.store.downsample import downsample
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -165,20 +164,11 @@ def show(view: Any) -> None:
 
 def jsonable(value: Any) -> Any:
     """A JSON-safe copy: NaN and infinities become None, tuples lists, unknown objects text."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return str(value)
+    return wire.finite(value, default=str)
 
 
-def label(record: RunRecord) -> str:
-    """``#3 baseline``: how every view names a run."""
-    return f"#{record['number']} {record['name']}"
+#: ``#3 baseline``: how every view names a run.
+label = run_label
 
 
 def curves_spec(series: Sequence[MetricSeries], labels: Mapping[str, str]) -> dict[str, Any]:
