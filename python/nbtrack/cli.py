@@ -276,6 +276,8 @@ def show(ref: str, as_json: bool) -> None:
             ["duration", fmt_duration(detail["duration"])],
             ["tags", ", ".join(detail["tags"]) or "-"],
             ["notes", fmt_value(detail["notes"], 80) if detail["notes"] else "-"],
+            *([["lost", f"{detail['lost']} items could not be stored"]]
+              if detail["lost"] else []),
         ]).split("\n", 1)[1],
     ]
     lines.append("\nparams:")
