@@ -130,6 +130,7 @@ def read_store(
         if not numbers:
             return view
         summaries = queries.summaries_of(db, numbers)
+        environments = queries.environments_of(db, numbers)
         for record in queries.run_records(db, numbers):
             number = record["number"]
             series: list[MetricSeries] = []
@@ -144,7 +145,7 @@ def read_store(
                     downsample.series_of(record["id"], summary["key"], points, max_points)
                 )
             data = RunData(record, summaries.get(number, []), series,
-                           queries.environment_of(db, number))
+                           environments.get(number, {}))
             view.runs.append(data)
             view.by_number[number] = data
         view.executions = _executions(db, [r.number for r in view.runs])
