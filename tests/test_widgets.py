@@ -63,6 +63,23 @@ def test_live_chart_ends_with_every_point_and_the_finished_status(notebook_mode:
     assert chart.spec["data"] == {"name": chart.data_name}
 
 
+def test_live_chart_without_a_run_follows_the_active_run(notebook_mode: Path) -> None:
+    run = nbtrack.init(name="active")
+    chart = widgets.live_chart()
+    assert isinstance(chart, widgets.LiveChart)
+    run.log({"loss": 0.5})
+    run.finish()
+    assert chart.status == "finished"
+    assert chart.points == 1
+
+
+def test_live_chart_without_a_run_and_none_active_says_how_to_start_one(
+    notebook_mode: Path,
+) -> None:
+    with pytest.raises(RuntimeError, match="nbtrack.init"):
+        widgets.live_chart()
+
+
 def test_ten_thousand_logs_send_a_bounded_number_of_updates(notebook_mode: Path) -> None:
     run = nbtrack.init(name="fast")
     chart = widgets.live_chart(run)

@@ -68,7 +68,7 @@ class RunList(Sequence[Run]):
         rows = []
         for r in self._records:
             row: dict[str, Any] = {
-                k: r[k]  # type: ignore[literal-required]
+                k: r[k]
                 for k in ("number", "id", "name", "status", "notebook", "started", "ended",
                           "duration", "tags", "notes")
             }

@@ -16,6 +16,7 @@ from typing import Any
 
 import nbtrack
 from nbtrack import config, wire
+from nbtrack.condition import status_sql
 from nbtrack.filter import compile_selection, compile_sort
 from nbtrack.model import (
     ChartResponse,
@@ -198,7 +199,7 @@ def status(path: Path) -> StatusInfo:
     if path.exists():
         with reading(path) as db:
             version = schema.schema_version(db)
-            status_expr, args = queries.status_sql()
+            status_expr, args = status_sql()
             parts.append(db.execute(
                 f"SELECT COUNT(*) FROM runs WHERE deleted = 0 AND ({status_expr}) = 'running'",
                 args,

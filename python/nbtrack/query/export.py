@@ -10,9 +10,9 @@ import csv
 import itertools
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from nbtrack import wire
 from nbtrack.store import queries
@@ -35,16 +35,17 @@ FORMATS = ("csv", "jsonl")
 _CHUNK = 200
 
 
-def rows(db: Connection, table: str, numbers: Sequence[int]) -> Iterator[tuple]:
+def rows(db: Connection, table: str, numbers: Sequence[int]) -> Iterator[tuple[Any, ...]]:
     """The rows of ``table`` (a :data:`TABLES` key) for the runs ``numbers``, in that order."""
     for start in range(0, len(numbers), _CHUNK):
         chunk = list(numbers[start : start + _CHUNK])
         yield from _ROWS[table](db, chunk)
 
 
-def _run_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+def _run_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     for r in queries.run_records(db, numbers):
-        yield tuple(r[c] for c in TABLES["runs"])  # type: ignore[literal-required]
+        record = cast("Mapping[str, Any]", r)  # read by column names that are not literals
+        yield tuple(record[c] for c in TABLES["runs"])
 
 
 def _ids(db: Connection, numbers: list[int]) -> dict[int, str]:
@@ -52,7 +53,7 @@ def _ids(db: Connection, numbers: list[int]) -> dict[int, str]:
                            (json_numbers(numbers),)))
 
 
-def _param_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+def _param_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     ids = _ids(db, numbers)
     for run, key, value, kind in db.execute(
         f"SELECT run, key, value, kind FROM params WHERE run {IN_JSON} ORDER BY run, key",
@@ -70,7 +71,7 @@ _CHUNKS_OF_RUNS = (
 )
 
 
-def _metric_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+def _metric_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     ids = _ids(db, numbers)
     names = dict(db.execute("SELECT id, key FROM metric_keys"))
     rows = db.execute(_CHUNKS_OF_RUNS, (json_numbers(numbers),))
@@ -86,7 +87,7 @@ def _metric_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
                 yield run, ids.get(run), key, step, value, t, cell or None
 
 
-def _summary_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+def _summary_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     ids = _ids(db, numbers)
     for run, items in queries.summaries_of(db, numbers).items():
         for s in items:
@@ -94,7 +95,7 @@ def _summary_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
                    s["max"], s["count"])
 
 
-def _cell_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+def _cell_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     ids = _ids(db, numbers)
     for row in db.execute(
         "SELECT id, run, session, execution_count, cell_id, source, started, duration, outcome,"
@@ -121,7 +122,9 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def write_rows(out: IO[str], fmt: str, columns: Sequence[str], data: Iterable[tuple]) -> int:
+def write_rows(
+    out: IO[str], fmt: str, columns: Sequence[str], data: Iterable[tuple[Any, ...]]
+) -> int:
     """Write ``data`` to ``out`` as CSV (with a header) or JSON Lines; return the row count."""
     count = 0
     if fmt == "csv":

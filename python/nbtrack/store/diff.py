@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from nbtrack.model import (
@@ -16,11 +16,12 @@ from nbtrack.model import (
     VariableDelta,
 )
 from nbtrack.store import queries
+from nbtrack.store.access import Connection
 
 _MISSING = "<missing>"
 
 
-def diff_runs(db: Any, numbers: Sequence[int]) -> RunDiffRecord:
+def diff_runs(db: Connection, numbers: Sequence[int]) -> RunDiffRecord:
     """Compare two or more runs; cells and variables compare the first run with the last."""
     if len(numbers) < 2:
         raise ValueError("diff needs at least two runs")
@@ -43,7 +44,7 @@ def diff_runs(db: Any, numbers: Sequence[int]) -> RunDiffRecord:
 
 
 def _value_deltas(
-    dicts: Sequence[dict[str, Any]], only_different: set[str] = frozenset()  # type: ignore[assignment]
+    dicts: Sequence[dict[str, Any]], only_different: Collection[str] = frozenset()
 ) -> list[ValueDelta]:
     keys = sorted(set().union(*dicts))
     out: list[ValueDelta] = []
@@ -111,6 +112,7 @@ def diff_cells(a: Sequence[CellExecution], b: Sequence[CellExecution]) -> list[C
             pairs.append((left[k] if k < len(left) else None, right[k] if k < len(right) else None))
     out: list[CellDiff] = []
     for index, (ca, cb) in enumerate(pairs):
+        either = ca or cb
         sa = ca["source"] if ca else None
         sb = cb["source"] if cb else None
         text = "".join(
@@ -122,7 +124,7 @@ def diff_cells(a: Sequence[CellExecution], b: Sequence[CellExecution]) -> list[C
         )
         out.append(
             CellDiff(
-                index=index, cell_id=(ca or cb or {}).get("cell_id"),  # type: ignore[union-attr]
+                index=index, cell_id=either["cell_id"] if either else None,
                 a_source=sa, b_source=sb, diff=text, equal=sa == sb,
             )
         )

@@ -172,7 +172,7 @@ def read_points(
             break
         last_max = step_max
     else:
-        columns = [array(code) for code in "qddq"]
+        columns: list[array[Any]] = [array(code) for code in "qddq"]
         for i, column in enumerate(columns, start=3):
             column.frombytes(b"".join(row[i] for row in rows))
         points = PointArrays(*columns)

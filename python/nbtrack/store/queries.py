@@ -11,7 +11,7 @@ import json
 import math
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from nbtrack.condition import Condition, Ordering, status_sql
 from nbtrack.model import (
@@ -111,7 +111,7 @@ def run_records(db: Connection, numbers: Sequence[int]) -> list[RunRecord]:
 
 
 def list_run_numbers(
-    db: Any,
+    db: Connection,
     where: Condition | None = None,
     order: Ordering | None = None,
     *,
@@ -275,7 +275,8 @@ def series_from_arrays(
     """The wire shape of one metric's points."""
     steps = points.steps.tolist()
     return MetricSeries(
-        run_id=run_id, key=key, step=steps, value=points.values.tolist(),
+        run_id=run_id, key=key, step=steps,
+        value=cast("list[float | None]", points.values.tolist()),  # a new list: no aliasing
         time=points.times.tolist(), cell=[c or None for c in points.cells], count=len(steps),
         step_min=steps[0] if steps else None, step_max=steps[-1] if steps else None,
         downsampled=downsampled,
@@ -325,7 +326,7 @@ def environment_of(db: Connection, run: int) -> dict[str, Any]:
     return environments_of(db, [run])[run]
 
 
-def environments_of(db: Any, numbers: Sequence[int]) -> dict[int, dict[str, Any]]:
+def environments_of(db: Connection, numbers: Sequence[int]) -> dict[int, dict[str, Any]]:
     """``{number: environment}`` of the given runs (empty until captured)."""
     out: dict[int, dict[str, Any]] = {n: {} for n in numbers}
     for run, data in db.execute(

@@ -106,7 +106,7 @@ class StreamDownsampler:
             self.cur_steps[:0] = steps[full:].tolist()
             self.cur_values[:0] = values[full:].tolist()
 
-    def view(self) -> tuple[array, array]:
+    def view(self) -> tuple[array[float], array[float]]:
         """The points to draw: kept buckets, the open bucket's extremes, first and last."""
         steps, values = array("d", self.steps), array("d", self.values)
         cs, cv = self.cur_steps, self.cur_values

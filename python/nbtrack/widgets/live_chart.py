@@ -297,7 +297,7 @@ def live_chart(run: Run | None = None, keys: Sequence[str] | None = None) -> Liv
     with the final curves and status when the run finishes. Outside a notebook: a text line.
     """
     if run is None:
-        from nbtrack.api import active_run
+        from nbtrack.session import active_run
 
         run = active_run()
         if run is None:
