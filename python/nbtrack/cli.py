@@ -607,7 +607,7 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat is untyped
     env = {**os.environ, "NBTRACK_DIR": str(workspace), "NBTRACK_NOTEBOOK": str(path)}
     package_root = Path(__file__).resolve().parents[1]
     if package_root.name not in ("site-packages", "dist-packages"):
@@ -622,4 +622,4 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
     except CellExecutionError as exc:
         _fail(f"the notebook failed:\n{exc}")
     finally:
-        nbformat.write(nb, path)
+        nbformat.write(nb, path)  # type: ignore[no-untyped-call]  # nbformat is untyped
