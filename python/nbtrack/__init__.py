@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
     from nbtrack.api import RunDiff, RunList, diff, get_run, leaderboard, runs, sql
     from nbtrack.filter import FilterError
+    from nbtrack.media.values import Audio, Histogram, Html, Image, Table, Text
     from nbtrack.recorder import StoreUnavailableError, TrackingWarning
     from nbtrack.run import History, Run, RunFinishedError
     from nbtrack.session import NoActiveRunError, active_run, finish, init, log, status
@@ -32,6 +33,8 @@ _LAZY = {
     **dict.fromkeys(("NoActiveRunError", "active_run", "finish", "init", "log", "status"),
                     "nbtrack.session"),
     "RunNotFound": "nbtrack.store.queries",
+    **dict.fromkeys(("Audio", "Histogram", "Html", "Image", "Table", "Text"),
+                    "nbtrack.media.values"),
 }
 
 __version__ = "0.1.0"
@@ -55,6 +58,12 @@ def plot(runs: Any, keys: Any = None, **options: Any) -> Any:
 
 
 __all__ = [
+    "Audio",
+    "Histogram",
+    "Html",
+    "Image",
+    "Table",
+    "Text",
     "FilterError",
     "History",
     "NoActiveRunError",

@@ -26,6 +26,12 @@ def queue_max() -> int:
     return max(16, int(os.environ.get("NBTRACK_QUEUE_MAX", "100000")))
 
 
+def media_queue_max() -> int:
+    """The most rich values (images, tables...) waiting for the writer
+    (``$NBTRACK_MEDIA_QUEUE_MAX``, default 1,000); past it, ``log()`` waits."""
+    return max(4, int(os.environ.get("NBTRACK_MEDIA_QUEUE_MAX", "1000")))
+
+
 def heartbeat_interval() -> float:
     """Seconds between heartbeats of a live run (``$NBTRACK_HEARTBEAT``, default 5)."""
     return float(os.environ.get("NBTRACK_HEARTBEAT", "5"))

@@ -20,6 +20,7 @@ Nothing is lost silently and nothing grows without bound:
 from __future__ import annotations
 
 import atexit
+import json
 import sqlite3
 import threading
 import time
@@ -29,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbtrack import config
+from nbtrack import config, wire
 from nbtrack.model import VariableChange
-from nbtrack.store import access, writes
+from nbtrack.store import access, blobs, writes
 from nbtrack.store.access import StoreUnavailableError
 
 #: Which list of a :class:`~nbtrack.store.writes.Batch` each kind of queued op goes to.
@@ -78,7 +79,10 @@ class Recorder:
         # (kind, payload) in arrival order; points are their own deque for speed.
         self.points: deque[writes.PointsCall] = deque()
         self.ops: deque[tuple[str, Any]] = deque()
+        #: Rich values waiting to be encoded: ``(run, step, time, cell, key, [Media, ...])``.
+        self.media: deque[tuple[int, int, float, int | None, str, list[Any]]] = deque()
         self.queue_max = config.queue_max()
+        self.media_max = config.media_queue_max()
         #: ``log()`` wakes the writer early past this many queued calls.
         self.soon = max(1, self.queue_max // 4)
         self._live_runs: set[int] = set()
@@ -110,6 +114,20 @@ class Recorder:
     def variables(self, cell: int, changes: list[VariableChange]) -> None:
         if changes:
             self.ops.append(("variables", (cell, changes)))
+
+    def add_media(self, entry: tuple[int, int, float, int | None, str, list[Any]]) -> None:
+        """Queue rich values of one key (copies, encoded by the writer); when
+        :attr:`media_max` values wait already, wait for the writer first (backpressure)."""
+        self.media.append(entry)
+        if len(self.media) >= self.media_max:
+            if not self._thread.is_alive():
+                self._thread = self._start_writer()
+            with self._idle:
+                while len(self.media) >= self.media_max // 2 and self._thread.is_alive():
+                    self._wake.set()
+                    self._idle.wait(0.05)
+        elif not self._wake.is_set() and len(self.media) >= self.media_max // 4:
+            self._wake.set()
 
     def make_room(self) -> None:
         """Called by ``log()`` past :attr:`soon` queued calls: wake the writer, and when the
@@ -143,7 +161,7 @@ class Recorder:
         """Write everything queued so far; return False if it could not within ``timeout``."""
         deadline = time.monotonic() + timeout
         with self._idle:
-            while self.points or self.ops or self._busy:
+            while self.points or self.ops or self.media or self._busy:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self._thread.is_alive():
                     return False
@@ -190,7 +208,35 @@ class Recorder:
         for _ in range(len(ops)):
             kind, payload = take_op()
             getattr(batch, _BATCH_FIELD[kind]).append(payload)
+        media, take_media = self.media, self.media.popleft
+        if media:
+            batch.media = self._encode_media([take_media() for _ in range(len(media))])
         return batch
+
+    def _encode_media(
+        self, entries: list[tuple[int, int, float, int | None, str, list[Any]]]
+    ) -> list[writes.MediaRow]:
+        """Encode rich values and put their bytes in the blob store (before the transaction
+        that references them, so a collection never sees a referenced blob missing)."""
+        store = self.path.parent
+        rows: list[writes.MediaRow] = []
+        lost: dict[int | None, int] = {}
+        error = None
+        for run, step, when, cell, key, items in entries:
+            for idx, item in enumerate(items):
+                try:
+                    encoded = item.encode()
+                    blob = None if encoded.data is None else blobs.put(store, encoded.data)
+                    thumb = None if encoded.thumb is None else blobs.put(store, encoded.thumb)
+                    meta = json.dumps(wire.finite(encoded.meta), allow_nan=False)
+                except Exception as exc:  # noqa: BLE001 - one bad value loses only itself
+                    lost[run] = lost.get(run, 0) + 1
+                    error = repr(exc)
+                    continue
+                rows.append((run, key, step, idx, item.kind, blob, thumb, meta, when, cell))
+        if lost:
+            self._lost_items(lost, error)
+        return rows
 
     def _flush_once(self) -> None:
         with self._idle:
@@ -238,7 +284,7 @@ class Recorder:
         lost: dict[int | None, int] = {}
         errors: list[str] = []
         parts = [writes.Batch(points=batch.points)] if batch.points else []
-        for name in _BATCH_FIELD.values():
+        for name in (*_BATCH_FIELD.values(), "media"):
             parts += [writes.Batch(**{name: [item]}) for item in getattr(batch, name)]
         while parts:
             part = parts.pop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -12,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack import recorder as _recorder
 from nbtrack.current_cell import current_cell
+from nbtrack.media.items import MediaItem, MediaSeries
+from nbtrack.media.values import Media
+from nbtrack.media.values import prepare as prepare_media
 from nbtrack.model import CellExecution, MetricSeries, RunRecord
 from nbtrack.store import access, queries, writes
 from nbtrack.store.values import to_jsonable
@@ -47,9 +51,49 @@ def _coerce_value(key: Any, value: Any) -> float | int:
             if isinstance(number, (bool, int, float)) and not isinstance(number, complex):
                 return _coerce_value(key, number)
     raise TypeError(
-        f"metric {key!r} has a value of type {type(value).__name__}; log numbers only "
-        "(int, float, bool, numpy scalars or 0-d arrays/tensors)"
+        f"metric {key!r} has a value of type {type(value).__name__}; log numbers (int, float,"
+        " bool, numpy scalars or 0-d arrays/tensors) or rich values (nbtrack.Image, Table,"
+        " Histogram, Audio, Text, Html; a matplotlib, Altair or Plotly figure)"
     )
+
+
+def media_series(store: Path, rows: Iterable[queries.MediaRecordRow]) -> list[MediaSeries]:
+    """Stored rich values as one :class:`MediaSeries` per key."""
+    out: dict[str, MediaSeries] = {}
+    for key, step, _idx, kind, blob, thumb, meta, when, cell in rows:
+        series = out.get(key)
+        if series is None:
+            series = out[key] = MediaSeries(key=key, kind=kind, step=[], value=[], time=[],
+                                            cell=[], count=0)
+        series["step"].append(step)
+        series["value"].append(MediaItem(store, kind, json.loads(meta), blob, thumb,
+                                         key=key, step=step))
+        series["time"].append(when)
+        series["cell"].append(cell)
+        series["count"] += 1
+    return list(out.values())
+
+
+def _sorted_values(
+    keys: tuple[str, ...], values: tuple[Any, ...]
+) -> tuple[tuple[str, ...], tuple[float | int, ...], list[tuple[str, list[Media]]]]:
+    """Split a call's values into numbers and rich values (checked and copied); any bad value
+    raises here, before anything of the call is queued."""
+    scalar_keys: list[str] = []
+    scalars: list[float | int] = []
+    media: list[tuple[str, list[Media]]] = []
+    for key, value in zip(keys, values):
+        if type(value) is float or type(value) is int:
+            scalar_keys.append(key)
+            scalars.append(value)
+            continue
+        items = prepare_media(key, value)
+        if items is not None:
+            media.append((key, items))
+        else:
+            scalar_keys.append(key)
+            scalars.append(_coerce_value(key, value))
+    return tuple(scalar_keys), tuple(scalars), media
 
 
 def _check_key(key: Any) -> str:
@@ -198,22 +242,38 @@ class Run:
             return queries.cell_executions(db, self.number)
 
     def metric_keys(self) -> list[str]:
-        """The keys this run has logged."""
+        """The keys this run has logged (metrics, then rich values)."""
         with access.reading(self._path) as db:
-            return queries.metric_keys(db, self.number)
+            return queries.metric_keys(db, self.number) + queries.media_keys(db, self.number)
 
     def history(self, keys: str | Iterable[str] | None = None) -> History:
-        """The logged points of ``keys`` (a key, several, or all by default), by step."""
+        """The logged values of ``keys`` (a key, several, or all by default), by step.
+
+        A metric's series holds numbers; a rich value's (images, tables...) holds
+        :class:`nbtrack.media.MediaItem` objects (``.to_numpy()``, ``.to_pil()``,
+        ``.to_pandas()``, ``.bytes``).
+        """
         wanted = [keys] if isinstance(keys, str) else (list(keys) if keys is not None else None)
         with access.reading(self._path) as db:
-            return History(queries.metric_series(db, self.number, self.id, wanted))
+            media = set(queries.media_keys(db, self.number))
+            scalar = None if wanted is None else [k for k in wanted if k not in media]
+            series: list[Any] = queries.metric_series(db, self.number, self.id, scalar)
+            media_wanted = sorted(media) if wanted is None else [k for k in wanted if k in media]
+            if media_wanted:
+                rows = queries.media_rows(db, self.number, media_wanted)
+        if media_wanted:
+            series += media_series(self._path.parent, rows)
+        return History(series)
 
     # -- writing -----------------------------------------------------------------------------
     def log(self, data: Mapping[str, Any], step: int | None = None) -> None:
         """Record metrics ``{key: number}`` at ``step`` (default: one more than the last step).
 
-        Returns at once: points are written by a background thread. A bad value raises
-        ``TypeError`` naming the key, and nothing of the call is recorded.
+        Values are numbers, or rich values: ``nbtrack.Image``, ``Table``, ``Histogram``,
+        ``Audio``, ``Text``, ``Html`` (or a list of one kind), a matplotlib, Altair or Plotly
+        figure, a PIL image. Returns at once: rich values are copied, and everything is encoded
+        and written by a background thread. A bad value raises ``TypeError``/``ValueError``
+        naming the key, and nothing of the call is recorded.
         """
         if self._done:
             raise RunFinishedError(
@@ -231,9 +291,10 @@ class Run:
                 _check_key(key)
             if len(self._known_keys) < 1024:
                 self._known_keys.add(keys)
+        media = None
         for value in values:
             if type(value) is not float and type(value) is not int:
-                values = tuple(_coerce_value(k, v) for k, v in zip(keys, values))
+                keys, values, media = _sorted_values(keys, values)
                 break
         if step is None:
             step = self._next_step
@@ -255,6 +316,11 @@ class Run:
             if self._taps:
                 for tap in self._taps:
                     tap.append(entry)
+        if media:
+            cell = current_cell.cell if current_cell.thread == _get_ident() else None
+            now = time.time()
+            for key, items in media:
+                self.recorder.add_media((self.number, step, now, cell, key, items))
 
     def tap(self) -> list[Any]:
         """A list that receives every future ``log()`` entry of this live run (for live views).
@@ -505,6 +571,9 @@ class History(Mapping[str, MetricSeries]):
     def __repr__(self) -> str:
         parts = []
         for s in self._series.values():
+            if "kind" in s:
+                parts.append(f"{s['key']}: {s['count']} {s['kind']} values")
+                continue
             last = s["value"][-1] if s["value"] else math.nan
             parts.append(f"{s['key']}: {s['count']} points, last {last:g}")
         return "History(" + "; ".join(parts) + ")"

@@ -239,6 +239,35 @@ def metric_keys(db: Connection, run: int) -> list[str]:
     ]
 
 
+def media_keys(db: Connection, run: int) -> list[str]:
+    """Keys of the rich values (images, tables...) logged by one run, sorted."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT key FROM media WHERE run = ? ORDER BY key", (run,)
+    )]
+
+
+#: One stored rich value: (key, step, idx, kind, blob, thumb, meta JSON, time, cell).
+MediaRecordRow = tuple[str, int, int, str, "str | None", "str | None", str, float, "int | None"]
+
+
+def media_rows(
+    db: Connection, run: int, keys: Sequence[str] | None = None, *,
+    step: int | None = None,
+) -> list[MediaRecordRow]:
+    """The rich values of one run (``keys``, default all; one ``step`` or all), by key, step,
+    then their order within a step."""
+    sql = ("SELECT key, step, idx, kind, blob, thumb, meta, time, cell FROM media"
+           " WHERE run = ?")
+    args: list[Any] = [run]
+    if keys is not None:
+        sql += " AND key IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps(list(keys)))
+    if step is not None:
+        sql += " AND step = ?"
+        args.append(step)
+    return list(db.execute(sql + " ORDER BY key, step, idx", args))
+
+
 def metric_arrays(
     db: Connection, run: int, key: str, *, after_step: int | None = None
 ) -> PointArrays:

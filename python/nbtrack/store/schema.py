@@ -144,9 +144,38 @@ def m003_lost_items(db: Database) -> None:
     db.executescript("ALTER TABLE runs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;")
 
 
+def m004_media(db: Database) -> None:
+    """Rich values (images, tables, histograms, audio, text, HTML, figures).
+
+    One row per value: several values logged under one key at one step (a list) are ``idx``
+    0, 1, ...; a step logged again replaces its rows. The bytes live in the blob store
+    (``.nbtrack/blobs/``), named by their SHA-256 in ``blob`` (and ``thumb``, an image's
+    thumbnail); ``meta`` is JSON describing them (size, caption, columns, bins...).
+    """
+    db.executescript(
+        """
+        CREATE TABLE media (
+            run INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            blob TEXT,
+            thumb TEXT,
+            meta TEXT NOT NULL,
+            time REAL NOT NULL,
+            cell INTEGER,
+            PRIMARY KEY (run, key, step, idx)
+        ) WITHOUT ROWID;
+        CREATE INDEX media_blob ON media (blob);
+        CREATE INDEX media_thumb ON media (thumb);
+        """
+    )
+
+
 #: Every migration, in the order they apply. Append new ones; never edit an applied one.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
-    m001_initial, m002_summary_indexes, m003_lost_items,
+    m001_initial, m002_summary_indexes, m003_lost_items, m004_media,
 )
 
 

@@ -14,6 +14,9 @@ from nbtrack.store.access import Connection, atomic
 from nbtrack.store.points import floats, is_ordered, pack, unpack
 from nbtrack.store.values import encode_param, to_jsonable
 
+#: One rich value ready to store: (run, key, step, idx, kind, blob, thumb, meta JSON, time, cell).
+MediaRow = tuple[int, str, int, int, str, "str | None", "str | None", str, float, "int | None"]
+
 #: One ``log()`` call: (run number, step, wall time, cell execution id, keys, values).
 PointsCall = tuple[int, int, float, "int | None", tuple[str, ...], tuple[float, ...]]
 
@@ -101,11 +104,14 @@ class Batch:
     environments: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     #: ``(run, count)``: items of the run that could not be stored earlier.
     lost: list[tuple[int, int]] = field(default_factory=list)
+    #: Rich values, encoded and their bytes already in the blob store.
+    media: list[MediaRow] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any(
             (self.points, self.cells_started, self.cells_ended, self.variables, self.params,
-             self.summary_overrides, self.run_updates, self.environments, self.lost)
+             self.summary_overrides, self.run_updates, self.environments, self.lost,
+             self.media)
         )
 
     def what(self) -> tuple[int | None, int]:
@@ -118,7 +124,8 @@ class Batch:
             return row.get("run"), len(self.cells_started) + len(self.cells_ended)
         if self.variables:
             return None, sum(len(changes) for _, changes in self.variables)
-        for items in (self.params, self.summary_overrides, self.run_updates, self.environments):
+        for items in (self.params, self.summary_overrides, self.run_updates, self.environments,
+                      self.media):
             if items:
                 return items[0][0], len(items)
         return None, 0
@@ -172,11 +179,24 @@ def write_batch(conn: Connection, batch: Batch, key_ids: KeyIds | None = None) -
                 "INSERT OR REPLACE INTO environments (run, data) VALUES (?, ?)",
                 (run, json.dumps(to_jsonable(data))),
             )
+        if batch.media:
+            _write_media(conn, batch.media)
         conn.executemany(
             "UPDATE runs SET lost = lost + ? WHERE number = ?",
             [(count, run) for run, count in batch.lost],
         )
     return written
+
+
+def _write_media(conn: Connection, rows: Sequence[MediaRow]) -> None:
+    """Insert rich values; a (run, key, step) logged again replaces the values it had."""
+    steps = {(row[0], row[1], row[2]) for row in rows}
+    conn.executemany("DELETE FROM media WHERE run = ? AND key = ? AND step = ?", list(steps))
+    conn.executemany(
+        "INSERT OR REPLACE INTO media (run, key, step, idx, kind, blob, thumb, meta, time, cell)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
 
 
 def _write_points(conn: Connection, calls: Sequence[PointsCall], key_ids: KeyIds) -> int:
