@@ -158,7 +158,7 @@ def test_export_to_a_folder_then_read_it_back(runner, recorded, tmp_path) -> Non
     result = invoke(runner, "export", "--out", str(out))
     assert result.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "cells.csv", "metrics.csv", "params.csv", "runs.csv", "summary.csv"]
+        "cells.csv", "media.csv", "metrics.csv", "params.csv", "runs.csv", "summary.csv"]
     runs = list(csv.DictReader(open(out / "runs.csv")))
     assert [r["name"] for r in runs] == ["baseline", "wide", "deep"]
     points = list(csv.DictReader(open(out / "metrics.csv")))
@@ -219,7 +219,7 @@ def test_gc_drops_deleted_runs_rows(runner, recorded) -> None:
     before = _counts(recorded)
     result = invoke(runner, "gc")
     assert result.exit_code == 0, result.output
-    assert "dropped 1 deleted run and 4 rows of theirs" in result.output
+    assert "dropped 1 deleted run, 4 rows of theirs and 0 unreferenced blobs" in result.output
     after = _counts(recorded)
     assert after["runs"] == before["runs"] - 1
     assert after["params"] == before["params"] - 2

@@ -383,9 +383,9 @@ def leaderboard(metric: str, maximize: bool, where: str | None, limit: int,
 @_errors
 def export(tables: tuple[str, ...], fmt: str, out: Path | None, where: str | None,
            refs: str | None) -> None:
-    """Export runs, params, metrics (every point), summary and cells as CSV or JSON Lines.
+    """Export runs, params, metrics (every point), summary, cells and media as CSV or JSON Lines.
 
-    TABLES are any of runs, params, metrics, summary, cells (default with --out: all).
+    TABLES are any of runs, params, metrics, summary, cells, media (default with --out: all).
     Rows are streamed: the store is never loaded into memory at once.
 
     Example:
@@ -456,9 +456,11 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
 @workspace_option
 @_errors
 def gc() -> None:
-    """Drop deleted runs' rows from every table, then VACUUM to free their space.
+    """Drop deleted runs' rows from every table and the blobs (images, tables... in
+    .nbtrack/blobs/) nothing references any more, then VACUUM to free their space.
 
-    Files under .nbtrack/ other than the store are never touched.
+    Safe while another process logs: a blob written or reused in the last hour is kept.
+    No other file under .nbtrack/ is touched.
 
     Example:
 
@@ -474,14 +476,16 @@ def gc() -> None:
     before = path.stat().st_size
     db = access.open_writable(path)  # VACUUM runs outside any transaction
     try:
-        dropped = collect_garbage(db)
+        dropped = collect_garbage(db, path.parent)
     finally:
         db.close()
     runs = dropped.pop("runs")
+    files = dropped.pop("blobs")
     rows = sum(dropped.values())
     after = path.stat().st_size
-    click.echo(f"dropped {runs} deleted run{'s' * (runs != 1)} and {rows} rows of theirs;"
-               f" the store went from {before / 1e6:.1f} MB to {after / 1e6:.1f} MB")
+    click.echo(f"dropped {runs} deleted run{'s' * (runs != 1)}, {rows} rows of theirs and"
+               f" {files} unreferenced blob{'s' * (files != 1)}; the store went from"
+               f" {before / 1e6:.1f} MB to {after / 1e6:.1f} MB")
 
 
 # -- sql ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import IO, Any, cast
 from nbtrack import wire
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
+from nbtrack.store.blobs import BLOBS_DIRNAME
 from nbtrack.store.points import unpack
 from nbtrack.store.queries import IN_JSON, json_numbers
 from nbtrack.store.values import decode_param
@@ -30,6 +31,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "summary": ("run", "run_id", "key", "value", "last", "last_step", "min", "max", "count"),
     "cells": ("id", "run", "run_id", "session", "execution_count", "cell_id", "source",
               "started", "duration", "outcome", "error_type", "error_message"),
+    "media": ("run", "run_id", "key", "step", "idx", "kind", "file", "meta", "time", "cell"),
 }
 FORMATS = ("csv", "jsonl")
 _CHUNK = 200
@@ -105,8 +107,20 @@ def _cell_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
         yield (row[0], row[1], ids.get(row[1]), *row[2:])
 
 
+def _media_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
+    ids = _ids(db, numbers)
+    for run, key, step, idx, kind, blob, meta, t, cell in db.execute(
+        "SELECT run, key, step, idx, kind, blob, meta, time, cell FROM media"
+        f" WHERE run {IN_JSON} ORDER BY run, key, step, idx",
+        (json_numbers(numbers),),
+    ):
+        # The bytes' file, relative to the store folder (.nbtrack/); histograms keep none.
+        file = None if blob is None else f"{BLOBS_DIRNAME}/{blob[:2]}/{blob}"
+        yield run, ids.get(run), key, step, idx, kind, file, json.loads(meta), t, cell
+
+
 _ROWS = {"runs": _run_rows, "params": _param_rows, "metrics": _metric_rows,
-         "summary": _summary_rows, "cells": _cell_rows}
+         "summary": _summary_rows, "cells": _cell_rows, "media": _media_rows}
 
 
 def csv_cell(value: Any) -> Any:

@@ -1,14 +1,17 @@
 """Deleting runs: hide them (``rm``), then drop their rows for good (``gc``).
 
-Only the store's rows are dropped: nbtrack writes no files of its own under ``.nbtrack/``
-yet, so ``gc`` never deletes a file (a user's files put there stay).
+``gc`` drops the rows of deleted runs, then the blobs (``.nbtrack/blobs/``) that no row
+references any more (and only those, and only once they are older than the blob store's grace
+period, so a process logging meanwhile loses nothing). It deletes no other file: a user's files
+put under ``.nbtrack/`` stay.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
-from nbtrack.store import queries
+from nbtrack.store import blobs, queries
 from nbtrack.store.access import Connection, atomic
 
 #: Rows of runs that are gone (deleted, or with no run row at all), per table, in the order
@@ -22,6 +25,7 @@ _DROPS = (
     ("metric_chunks", f"DELETE FROM metric_chunks WHERE run NOT IN ({_GONE})"),
     ("summary", f"DELETE FROM summary WHERE run NOT IN ({_GONE})"),
     ("environments", f"DELETE FROM environments WHERE run NOT IN ({_GONE})"),
+    ("media", f"DELETE FROM media WHERE run NOT IN ({_GONE})"),
     ("runs", "DELETE FROM runs WHERE deleted != 0"),
 )
 
@@ -35,11 +39,16 @@ def soft_delete(db: Connection, numbers: Sequence[int]) -> int:
         ).rowcount)
 
 
-def collect_garbage(db: Connection) -> dict[str, int]:
-    """Drop every row of deleted runs, then ``VACUUM``; the rows dropped per table."""
+def collect_garbage(db: Connection, store: Path) -> dict[str, int]:
+    """Drop every row of deleted runs, then the unreferenced blobs of the store folder
+    ``store``, then ``VACUUM``; the rows dropped per table, and ``blobs``: files deleted."""
     dropped: dict[str, int] = {}
     with atomic(db):
         for table, sql in _DROPS:
             dropped[table] = db.execute(sql).rowcount
+    referenced = {name for (name,) in db.execute(
+        "SELECT blob FROM media WHERE blob IS NOT NULL"
+        " UNION SELECT thumb FROM media WHERE thumb IS NOT NULL")}
+    dropped["blobs"] = blobs.collect(store, referenced)
     db.execute("VACUUM")
     return dropped
