@@ -5,13 +5,12 @@ it is written to be cheap and to never raise. It knows nothing of Jupyter: it im
 standard library, and treats numpy, pandas and torch objects by duck typing (their modules are
 looked up in ``sys.modules`` when an object of theirs is already in hand, never imported).
 
-Public API: :func:`is_secret`, :func:`describe`, :class:`NamespaceWatcher`,
-:func:`scalar_params` and :func:`environment`.
+Public API: :func:`is_secret`, :func:`redacted`, :func:`describe`, :class:`NamespaceWatcher`,
+:class:`ConfigNames`, :func:`scalar_params` and :func:`environment`.
 """
 
 from __future__ import annotations
 
-import ast
 import collections
 import functools
 import itertools
@@ -19,16 +18,17 @@ import re
 import reprlib
 import sys
 import types
-import warnings
 from collections.abc import Callable, Collection, Mapping
 from operator import itemgetter
 from typing import NamedTuple
 
 from .environment import MAX_DIFF_BYTES, environment  # re-exported: part of this API
 from .model import VariableChange
+from .source_scan import EMPTY_SCAN, scan
 
 __all__ = [
-    "MAX_DIFF_BYTES", "NamespaceWatcher", "describe", "environment", "is_secret", "scalar_params",
+    "MAX_DIFF_BYTES", "REDACTED", "ConfigNames", "NamespaceWatcher", "describe", "environment",
+    "is_secret", "redacted", "scalar_params",
 ]
 
 #: Names IPython puts in the user namespace that are never the user's variables.
@@ -36,8 +36,6 @@ IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 #: Longest repr kept in a :class:`VariableChange`, and longest str kept as a value.
 MAX_REPR = 200
 MAX_STR_VALUE = 200
-#: Cell sources longer than this are only scanned in their first part.
-MAX_SOURCE = 100_000
 #: At most this many names that a cell's source mentions are fingerprinted per cell.
 MAX_WATCHED = 256
 
@@ -75,6 +73,15 @@ def is_secret(name: str) -> bool:
     if "token" in lowered:
         lowered = _BENIGN_TOKEN_RE.sub(" ", lowered)
     return _SECRET_RE.search(lowered) is not None
+
+
+#: What a secret-looking variable's value is recorded as.
+REDACTED = "<redacted>"
+
+
+def redacted(name: str, value: object) -> object:
+    """``value``, or :data:`REDACTED` when ``name`` looks like it holds a secret."""
+    return REDACTED if is_secret(name) else value
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,7 +392,7 @@ def describe(name: str, value: object, change: str) -> VariableChange:
             "shape": _shape(value, info),
             "dtype": _dtype(value, info),
             "length": None if secret else _length(value),
-            "repr": "<redacted>" if secret else _bounded_repr(value, info),
+            "repr": REDACTED if secret else _bounded_repr(value, info),
             "value": None if scalar is _MISSING else scalar,  # type: ignore[typeddict-item]
         }
     except Exception:  # noqa: BLE001 - a hostile object; the record must still be well-formed
@@ -403,151 +410,6 @@ def _record(name: str, change: str, type_name: str, text: str) -> VariableChange
         "repr": text,
         "value": None,
     }
-
-
-# --------------------------------------------------------------------------------------------
-# Scanning a cell's source for the names it mentions and mutates
-# --------------------------------------------------------------------------------------------
-
-
-class _Scan(NamedTuple):
-    mentioned: tuple[str, ...]  # sorted, for a deterministic cap
-    touched: frozenset[str]  # mutated in place by the source's syntax
-
-
-_EMPTY_SCAN = _Scan((), frozenset())
-_SCAN_CACHE: collections.OrderedDict[str, _Scan] = collections.OrderedDict()
-_SCAN_CACHE_SIZE = 256
-
-#: Methods that mutate their object in place (lists, dicts, sets, arrays, estimators, models).
-# fmt: off
-_MUTATORS = frozenset({
-    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update", "add",
-    "discard", "setdefault", "popitem", "appendleft", "extendleft", "popleft", "rotate",
-    "fill", "resize", "itemset", "put", "partition", "setflags", "byteswap",
-    "fit", "partial_fit", "fit_transform", "fit_predict", "train", "eval", "load_state_dict",
-    "set_params",
-})
-# fmt: on
-#: Functions that mutate their first argument in place (random.shuffle, np.copyto...).
-_ARG_MUTATORS = frozenset({"shuffle", "copyto", "fill_diagonal", "putmask", "place"})
-
-_IDENT_RE = re.compile(r"[^\W\d]\w*")
-_AUGASSIGN_RE = re.compile(
-    r"^[ \t]*([^\W\d]\w*)\s*(?:[.\[][^=\n]*)?(?:\*\*|//|<<|>>|[-+*/%@&|^])=", re.MULTILINE
-)
-_MAGIC_LINE_RE = re.compile(r"^([ \t]*)(?:[%!].*|[^#\n]*\?)$")
-_LINE_MAGIC_RE = re.compile(r"^[ \t]*%[\w.]+[ \t]+(.*)$")  # "%time x = f()" -> "x = f()"
-_MAGIC_ASSIGN_RE = re.compile(r"^([ \t]*[^\W\d][\w., \t]*?)=[ \t]*[%!].*$")
-
-
-def _root_name(node: ast.AST) -> str | None:
-    """``df`` for ``df``, ``df.loc[0]``, ``model.layer.weight``; None through calls."""
-    while True:
-        kind = type(node)
-        if kind is ast.Name:
-            return node.id  # type: ignore[attr-defined]
-        if kind is ast.Attribute or kind is ast.Subscript:
-            node = node.value  # type: ignore[attr-defined]
-        else:
-            return None
-
-
-def _without_magics(source: str) -> str:
-    """The source as Python: a cell magic's first line dropped, ``%time x = f()`` turned into
-    ``x = f()``, other magics, shell escapes and ``obj?`` help lines into ``pass``."""
-    body = source.lstrip()
-    if body.startswith("%%"):  # a cell magic: its body may be Python (%%time) or not (%%bash)
-        source = body.partition("\n")[2]
-    lines = []
-    for line in source.splitlines():
-        assign = _MAGIC_ASSIGN_RE.match(line)  # files = !ls   /   t = %timeit -o f()
-        if assign:
-            lines.append(assign.group(1) + "= None")
-            continue
-        magic = _MAGIC_LINE_RE.match(line)
-        if not magic:
-            lines.append(line)
-            continue
-        indent, rest = magic.group(1), _LINE_MAGIC_RE.match(line)
-        code = rest.group(1) if rest else ""
-        try:
-            ast.parse(code)
-        except (SyntaxError, ValueError):
-            code = ""
-        lines.append(indent + (code or "pass"))
-    return "\n".join(lines)
-
-
-def _parse(source: str) -> ast.AST | None:
-    if "\\" in source:  # an invalid escape ("\d") would warn into the user's output again
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _parse_python(source)
-    return _parse_python(source)
-
-
-def _parse_python(source: str) -> ast.AST | None:
-    for text in (source, _without_magics(source)):
-        try:
-            return ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-            continue
-    return None
-
-
-def _scan_tree(tree: ast.AST) -> _Scan:
-    mentioned: set[str] = set()
-    touched: set[str] = set()
-    for node in ast.walk(tree):
-        kind = type(node)
-        if kind is ast.Name:
-            mentioned.add(node.id)  # type: ignore[attr-defined]
-            continue
-        root = None
-        if kind is ast.AugAssign:
-            root = _root_name(node.target)  # type: ignore[attr-defined]
-        elif kind is ast.Subscript or kind is ast.Attribute:
-            if type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
-                root = _root_name(node.value)  # type: ignore[attr-defined]
-        elif kind is ast.Call:
-            func = node.func  # type: ignore[attr-defined]
-            attr = func.attr if type(func) is ast.Attribute else None
-            if attr is not None and (
-                attr in _MUTATORS
-                or (attr.endswith("_") and not attr.startswith("_"))  # torch: x.add_(1)
-                or any(kw.arg == "inplace" for kw in node.keywords)  # type: ignore[attr-defined]
-            ):
-                root = _root_name(func.value)
-            called = attr if attr is not None else getattr(func, "id", None)
-            if called in _ARG_MUTATORS and node.args:  # type: ignore[attr-defined]
-                root = _root_name(node.args[0]) or root  # type: ignore[attr-defined]
-        if root is not None:
-            touched.add(root)
-    return _Scan(tuple(sorted(mentioned)), frozenset(touched))
-
-
-def _scan_text(source: str) -> _Scan:
-    """Fallback for what ``ast`` cannot parse (cell magics): every identifier-like word."""
-    mentioned = set(_IDENT_RE.findall(source))
-    touched = frozenset(_AUGASSIGN_RE.findall(source))
-    return _Scan(tuple(sorted(mentioned)), touched)
-
-
-def _scan(source: str) -> _Scan:
-    """The names a cell's source mentions and mutates; cached per source string."""
-    cached = _SCAN_CACHE.get(source)
-    if cached is not None:
-        _SCAN_CACHE.move_to_end(source)
-        return cached
-    text = source[:MAX_SOURCE]
-    tree = _parse(text)
-    scan = _scan_tree(tree) if tree is not None else _scan_text(text)
-    if len(source) <= MAX_SOURCE:  # re-runs of the same cell are the common case
-        _SCAN_CACHE[source] = scan
-        if len(_SCAN_CACHE) > _SCAN_CACHE_SIZE:
-            _SCAN_CACHE.popitem(last=False)
-    return scan
 
 
 def _differing(old: list[int], new: list[int]) -> list[int]:
@@ -709,16 +571,16 @@ class NamespaceWatcher:
             start, self._baseline = self._baseline, None
             if start is None or self._baseline_of != id(ns) or len(ns) != start.size:
                 start = self._snapshot(ns, start)[0]
-            scan = _scan(source) if source else _EMPTY_SCAN
+            found = scan(source) if source else EMPTY_SCAN
             watched: dict[str, tuple[int, tuple]] = {}
-            for name in scan.mentioned:
+            for name in found.mentioned:
                 value = ns.get(name, _MISSING)
                 if value is _MISSING or not self._visible(name):
                     continue
                 watched[name] = (id(value), _fingerprint(value))
                 if len(watched) >= MAX_WATCHED:
                     break
-            self._start, self._watched, self._touched = start, watched, scan.touched
+            self._start, self._watched, self._touched = start, watched, found.touched
             self._armed = True
         except Exception:  # noqa: BLE001 - runs in the user's kernel around every cell
             self._reset()
@@ -799,8 +661,50 @@ class NamespaceWatcher:
 # --------------------------------------------------------------------------------------------
 
 
+class ConfigNames:
+    """The configuration-like names of a namespace, followed cell by cell.
+
+    A name is configuration when the cell that last bound it bound it only by a plain
+    assignment of a literal at its top level (``lr = 0.01``, ``epochs = 3 * 10``,
+    ``name = "resnet"``, ``use_bn = True``; ``a, b = 1, 2`` too, each name to its literal).
+    A loop target, a ``with ... as`` name, an import, a computed result (``acc =
+    model.score(X, y)``) or a name changed in a way the source does not show (by a
+    function) is not, until a cell assigns it a literal again.
+
+    Call :meth:`cell` with each cell's source as it starts and :meth:`forget` with the
+    names a cell was seen to change without configuring them.
+    """
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self._configured: frozenset[str] = frozenset()
+
+    def cell(self, source: str) -> None:
+        """A cell with this source starts: take its bindings (magics allowed). Never raises."""
+        try:
+            found = scan(source) if source else EMPTY_SCAN
+            if found.bound:
+                self.names.difference_update(found.bound)
+            if found.config:
+                self.names.update(found.config)
+            self._configured = found.config
+        except Exception:  # noqa: BLE001 - runs in the user's kernel around every cell
+            self._configured = frozenset()
+
+    def forget(self, changed: Collection[str]) -> None:
+        """Names the last cell changed: those it did not assign a literal are not config."""
+        names = self.names
+        if names:
+            for name in changed:
+                if name in names and name not in self._configured:
+                    names.discard(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+
 def scalar_params(
-    ns: Mapping[str, object], hidden: Collection[str] = ()
+    ns: Mapping[str, object], hidden: Collection[str] = (), names: Collection[str] | None = None,
 ) -> dict[str, int | float | bool | str]:
     """The user's scalar variables, as auto-captured params of a run.
 
@@ -808,13 +712,15 @@ def scalar_params(
     converted with ``.item()``; ints beyond 64 bits dropped). Skips names starting with
     ``_``, names in ``hidden``, IPython's ``In``/``Out``/``exit``/``quit``/``get_ipython`` and
     secret-looking names (:func:`is_secret`). Modules, callables and classes are never
-    scalars, so they never appear.
+    scalars, so they never appear. With ``names`` (the :class:`ConfigNames` of the kernel),
+    only those names are kept.
     """
     params: dict[str, int | float | bool | str] = {}
     try:
         for name, value in list(ns.items()):
             if (
                 not isinstance(name, str)
+                or (names is not None and name not in names)
                 or name.startswith("_")
                 or name in IPYTHON_NAMES
                 or name in hidden
