@@ -15,7 +15,7 @@ import warnings
 from typing import Any
 
 from nbtrack import recorder, session
-from nbtrack.capture import NamespaceWatcher
+from nbtrack.capture import ConfigNames, NamespaceWatcher, redacted
 from nbtrack.session import current_cell
 from nbtrack.store.values import to_jsonable
 
@@ -45,6 +45,10 @@ class CellHooks:
         self.watcher = NamespaceWatcher(hidden=getattr(shell, "user_ns_hidden", {}))
         session.recorder()  # opens the store now: a store that cannot be written fails the load
         self.watched: dict[str, Any] = {}  # name -> last recorded value (for %track watch)
+        #: The names that %track start records as params by itself (see ConfigNames).
+        self.config = ConfigNames()
+        for earlier in _history(shell):  # cells that ran before %load_ext nbtrack
+            self.config.cell(earlier)
         self._cell: int | None = None
         self._started = 0.0
         self._clock = 0.0
@@ -89,6 +93,7 @@ class CellHooks:
             "source": source,
             "started": self._started,
         })
+        self.config.cell(source)
         self.watcher.before(self.shell.user_ns, source)
 
     def _post(self, result: Any) -> None:
@@ -120,7 +125,9 @@ class CellHooks:
             "error_type": error_type, "error_message": message,
         })
         changes = self.watcher.after(self.shell.user_ns)
-        rec.variables(cell, changes)
+        if changes:
+            rec.variables(cell, changes)
+            self.config.forget([change["name"] for change in changes])
         if run is not None and self.watched:
             self._record_watched(rec, run.number)
 
@@ -130,7 +137,7 @@ class CellHooks:
         for name, last in list(self.watched.items()):
             if name not in ns:
                 continue
-            value = to_jsonable(ns[name])
+            value = redacted(name, to_jsonable(ns[name]))
             if last is _UNSET or value != last:
                 updates[name] = value
                 self.watched[name] = value
@@ -144,7 +151,8 @@ class CellHooks:
         for name in names:
             self.watched[name] = _UNSET
             if name in ns:
-                now[name] = to_jsonable(ns[name])
+                # A secret-looking name is recorded redacted, as its variable records are.
+                now[name] = redacted(name, to_jsonable(ns[name]))
                 self.watched[name] = now[name]
         return now
 
@@ -172,6 +180,14 @@ class CellHooks:
             except ValueError:
                 pass
         current_cell.exit()
+
+
+def _history(shell: Any) -> list[str]:
+    """The sources of the cells this shell ran so far, oldest first."""
+    history = getattr(shell, "user_ns", {}).get("In")
+    if not isinstance(history, list):
+        return []
+    return [source for source in history if isinstance(source, str) and source]
 
 
 class _Unset:

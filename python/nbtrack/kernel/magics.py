@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ast
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -57,7 +58,8 @@ def build_parser(prog: str = "%track") -> MagicArgumentParser:
     start.add_argument("--tag", "-t", action="append", default=[], help="a tag (repeatable)")
     start.add_argument("--notes", default="", help="notes about the run")
     start.add_argument("--no-auto-params", action="store_true",
-                       help="don't record the notebook's scalar variables as params")
+                       help="don't record the notebook's settings as params (by default the "
+                       "names a cell set to a literal: lr = 0.01, epochs = 3 * 10)")
 
     stop = sub.add_parser("stop", help="finish the active run")
     stop.add_argument("--status", default="finished",
@@ -67,7 +69,8 @@ def build_parser(prog: str = "%track") -> MagicArgumentParser:
     log.add_argument("metrics", nargs="+", metavar="key=value")
     log.add_argument("--step", type=int, default=None)
 
-    sub.add_parser("status", help="show the active run")
+    sub.add_parser("status", help="show the active run and what the writer did: calls "
+                   "queued, points written, items lost, the last error")
 
     lst = sub.add_parser("list", help="list the workspace's runs, newest first")
     lst.add_argument("-n", type=int, default=20, help="how many runs (default 20)")
@@ -137,6 +140,25 @@ def _split_name(name: str | None, params: list[str]) -> tuple[str | None, list[s
     return name, params
 
 
+def store_status(store: Mapping[str, Any]) -> str:
+    """One store of ``nbtrack.status()`` as the lines ``%track status`` prints."""
+    writer = "running" if store["writer_alive"] else "stopped"
+    line = (f"store {store['path']}: writer {writer}; {store['queued']:,} calls queued, "
+            f"{store['points_written']:,} points written, {store['lost']:,} items lost")
+    if store.get("last_error"):
+        line += f"\nlast error: {store['last_error']}"
+    return line
+
+
+def _shown_widget(table: Any) -> Any:
+    """What ``%track list --widget`` returns: the table ``nbtrack.show_runs()`` displayed (to
+    read ``.selected``), or None when it displayed nothing to keep (text outside a notebook,
+    already printed; an nbtrack whose ``show_runs()`` returns nothing)."""
+    from nbtrack.widgets import TextView
+
+    return None if table is None or isinstance(table, TextView) else table
+
+
 def _help_text() -> str:
     parser = build_parser()
     parts = [parser.format_help()]
@@ -163,7 +185,10 @@ class TrackMagics(Magics):
         explicit = parse_assignments(params)
         config: dict[str, Any] = {}
         if not no_auto_params:
-            config.update(scalar_params(self.shell.user_ns, self.shell.user_ns_hidden))
+            # Only configuration-like names: bound by a literal assignment (lr = 0.01), not
+            # loop counters or computed results (see capture.ConfigNames).
+            config.update(scalar_params(self.shell.user_ns, self.shell.user_ns_hidden,
+                                        names=self.hooks.config.names))
         config.update(explicit)
         return session.init(name=name, config=config, tags=tags, notes=notes)
 
@@ -201,7 +226,12 @@ class TrackMagics(Magics):
         run = session.active_run()
         if run is None:
             print("no active run (start one with  %track start NAME)")
-            return
+        else:
+            self._print_run(run)
+        for store in session.status()["stores"]:
+            print(store_status(store))
+
+    def _print_run(self, run: nbtrack.Run) -> None:
         record = run.record()
         print(f"run #{record['number']} {record['name']!r} {record['status']} (id {record['id']})")
         print(f"started {text.fmt_time(record['started'])}, "
@@ -220,13 +250,11 @@ class TrackMagics(Magics):
     def _cmd_list(self, args: argparse.Namespace) -> Any:
         if args.n < 1:
             raise UsageError("-n takes a positive number, e.g.  %track list -n 10")
-        if args.widget:
-            from nbtrack import widgets
-
-            return widgets.runs_table(limit=args.n, where=args.where)
-        try:
+        try:  # a FilterError (a ValueError) names the column and what was expected
+            if args.widget:
+                return _shown_widget(nbtrack.show_runs(limit=args.n, where=args.where))
             listed = api.runs(limit=args.n, where=args.where)
-        except ValueError as exc:  # a FilterError names the column and what was expected
+        except ValueError as exc:
             raise UsageError(str(exc)) from None
         print(text.runs_table(listed.records(), total=listed.total))
         return None
