@@ -86,6 +86,24 @@ def test_a_function_rebinding_a_global_is_caught_without_the_name_in_the_cell(ns
     assert changes(run_cell(watcher, ns, "train()")) == [("best", "changed")]
 
 
+def test_among_a_thousand_names_a_function_rebinding_globals_is_caught(ns) -> None:
+    """Above max_names only some ids are compared: the globals that the notebook's functions
+    the cell calls (directly or through the functions they call) rebind or delete."""
+    for i in range(1000):
+        ns[f"v{i}"] = [i, i * 0.5, [i], np.full(2, i)][i % 4]
+    watcher = NamespaceWatcher()
+    assert watcher.max_names < 1000
+    run_cell(watcher, ns, (
+        "import json\n"
+        "def reset():\n    global best, v7\n    best = object()\n    del v7\n"
+        "def train():\n    reset()\n    return json.dumps([])\n"
+        "best = None"
+    ))
+    assert changes(run_cell(watcher, ns, "out = train()")) == [
+        ("best", "changed"), ("out", "added"), ("v7", "deleted")]
+    assert changes(run_cell(watcher, ns, "y = 1")) == [("y", "added")]
+
+
 def test_appending_to_a_list_in_place_is_a_change(ns) -> None:
     watcher = NamespaceWatcher()
     run_cell(watcher, ns, "losses = [0.9]")

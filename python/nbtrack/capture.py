@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from .environment import MAX_DIFF_BYTES, environment  # re-exported: part of this API
 from .model import VariableChange
-from .source_scan import EMPTY_SCAN, scan
+from .source_scan import EMPTY_SCAN, code_globals, scan
 
 __all__ = [
     "MAX_DIFF_BYTES", "REDACTED", "ConfigNames", "NamespaceWatcher", "describe", "environment",
@@ -38,6 +38,10 @@ MAX_REPR = 200
 MAX_STR_VALUE = 200
 #: At most this many names that a cell's source mentions are fingerprinted per cell.
 MAX_WATCHED = 256
+#: Up to this many visible names, every value's id is compared around each cell.
+MAX_COMPARED = 256
+#: At most this many of the notebook's functions are followed per cell for their globals.
+MAX_FUNCTIONS = 64
 
 _INT64 = (-(2**63), 2**63 - 1)
 _MISSING = object()
@@ -412,6 +416,26 @@ def _record(name: str, change: str, type_name: str, text: str) -> VariableChange
     }
 
 
+def _rebound_by(functions: list[types.FunctionType], ns: Mapping[str, object]) -> set[str]:
+    """The globals of ``ns`` that these functions, and the functions of ``ns`` they call,
+    may rebind (``global best; best = ...``); functions of other modules are not followed."""
+    rebound: set[str] = set()
+    seen: set[int] = set()
+    todo = list(functions)
+    while todo and len(seen) < MAX_FUNCTIONS:
+        function = todo.pop()
+        if id(function) in seen or function.__globals__ is not ns:
+            continue
+        seen.add(id(function))
+        found = code_globals(function.__code__)
+        rebound.update(found.stored)
+        for name in found.loaded:
+            value = ns.get(name)
+            if type(value) is types.FunctionType and id(value) not in seen:
+                todo.append(value)
+    return rebound
+
+
 def _differing(old: list[int], new: list[int]) -> list[int]:
     """Indices where two equally long lists differ, halving so equal runs compare in C."""
     if old == new:
@@ -458,7 +482,12 @@ class NamespaceWatcher:
       grew by, nothing was deleted and those keys are the added ones; otherwise (something
       was deleted) the visible names are listed again and compared as sets;
     * rebound names by comparing ``id()`` of every visible value while there are at most
-      ``max_names`` of them; above that, only for the names the cell's source mentions;
+      ``max_names`` of them (256: reading 1,000 ids costs more than the rest of the hooks);
+      above that, for the names the cell's source mentions and the globals that the
+      notebook's functions it mentions (and the functions those call) rebind (``global
+      best; best = ...``). A larger namespace's name rebound in another way the source does
+      not show (``exec``, a method or another module's function assigning into
+      ``__main__``, a widget callback between cells) is not reported;
     * in-place changes (``lst.append(1)``, ``arr += 1``, ``df["c"] = 1``, ``model.fit(X)``)
       for names the source mentions: by its syntax (augmented assignment, item or attribute
       assignment, known mutating methods) and by a cheap fingerprint (length, shape, value
@@ -483,12 +512,12 @@ class NamespaceWatcher:
         At most this many changes are described per cell: the first by name.
     max_names
         Above this many visible names, ids are compared only for the names the source
-        mentions (and a deletion is seen when the source mentions the name or when the
-        namespace's newest key is not the last one deleted).
+        mentions and the globals its functions rebind (and a deletion is seen when one of
+        those is deleted or when the namespace's newest key is not the last one deleted).
     """
 
     def __init__(
-        self, hidden: Collection[str] = (), max_changes: int = 50, max_names: int = 5000
+        self, hidden: Collection[str] = (), max_changes: int = 50, max_names: int = MAX_COMPARED
     ) -> None:
         self._hidden: Collection[str] = (
             hidden if isinstance(hidden, (Mapping, set, frozenset)) else frozenset(hidden)
@@ -573,13 +602,21 @@ class NamespaceWatcher:
                 start = self._snapshot(ns, start)[0]
             found = scan(source) if source else EMPTY_SCAN
             watched: dict[str, tuple[int, tuple]] = {}
+            functions: list[types.FunctionType] = []
             for name in found.mentioned:
                 value = ns.get(name, _MISSING)
                 if value is _MISSING or not self._visible(name):
                     continue
+                if type(value) is types.FunctionType:
+                    functions.append(value)
                 watched[name] = (id(value), _fingerprint(value))
                 if len(watched) >= MAX_WATCHED:
                     break
+            if functions:
+                for name in _rebound_by(functions, ns):
+                    value = ns.get(name, _MISSING)
+                    if value is not _MISSING and name not in watched and self._visible(name):
+                        watched[name] = (id(value), _fingerprint(value))
             self._start, self._watched, self._touched = start, watched, found.touched
             self._armed = True
         except Exception:  # noqa: BLE001 - runs in the user's kernel around every cell

@@ -10,6 +10,9 @@ per source string, which names the cell
 * binds in any other way (loop targets, ``with ... as``, imports, definitions, computed
   results, assignments nested in a block, ``+=``).
 
+:func:`code_globals` reads a function's compiled code for the global names it rebinds
+(``global best; best = ...``) and the global names it reads (the functions it may call).
+
 Only the standard library is imported: it runs in the user's kernel around every cell.
 """
 
@@ -17,11 +20,13 @@ from __future__ import annotations
 
 import ast
 import collections
+import dis
 import re
+import types
 import warnings
 from typing import NamedTuple
 
-__all__ = ["EMPTY_SCAN", "MAX_SOURCE", "Scan", "is_literal", "scan"]
+__all__ = ["EMPTY_SCAN", "MAX_SOURCE", "CodeGlobals", "Scan", "code_globals", "is_literal", "scan"]
 
 #: Cell sources longer than this are only scanned in their first part.
 MAX_SOURCE = 100_000
@@ -278,3 +283,43 @@ def scan(source: str) -> Scan:
     return scan
 
 
+
+
+# --------------------------------------------------------------------------------------------
+# What a function's code does to its module's globals
+# --------------------------------------------------------------------------------------------
+
+
+class CodeGlobals(NamedTuple):
+    """The global names a code object (and the functions nested in it) rebinds and reads."""
+
+    stored: frozenset[str]  # STORE_GLOBAL / DELETE_GLOBAL: `global best; best = ...`
+    loaded: frozenset[str]  # LOAD_GLOBAL: the functions it may call, among others
+
+
+_CODE_CACHE: dict[types.CodeType, CodeGlobals] = {}
+_CODE_CACHE_SIZE = 1024
+
+
+def code_globals(code: types.CodeType) -> CodeGlobals:
+    """The globals ``code`` rebinds and reads, read from its bytecode once per code object."""
+    found = _CODE_CACHE.get(code)
+    if found is not None:
+        return found
+    stored: set[str] = set()
+    loaded: set[str] = set()
+    todo = [code]
+    while todo:
+        current = todo.pop()
+        for instruction in dis.get_instructions(current):
+            name = instruction.opname
+            if name == "STORE_GLOBAL" or name == "DELETE_GLOBAL":
+                stored.add(instruction.argval)
+            elif name == "LOAD_GLOBAL":
+                loaded.add(instruction.argval)
+        todo.extend(const for const in current.co_consts if isinstance(const, types.CodeType))
+    found = CodeGlobals(frozenset(stored), frozenset(loaded))
+    if len(_CODE_CACHE) >= _CODE_CACHE_SIZE:  # functions redefined in every cell run
+        _CODE_CACHE.clear()
+    _CODE_CACHE[code] = found
+    return found

@@ -7,8 +7,9 @@ tracking goes on; the user's cell result and exceptions stand as they would with
 
 from __future__ import annotations
 
+import functools
 import os
-import secrets
+import random
 import socket
 import time
 import warnings
@@ -20,6 +21,12 @@ from nbtrack.session import current_cell
 from nbtrack.store.values import to_jsonable
 
 _ERROR_MESSAGE_LIMIT = 2000
+
+# Cell ids come from nbtrack's own generator, seeded from the OS (os.urandom) once, never
+# from the user's `random` (whose state nbtrack must not touch, and which a re-seeded
+# notebook would make repeat). Not secrets.randbits per cell: its os.urandom call releases
+# the GIL, and getting it back from the writer or IPython's history thread cost 20-30 us.
+_new_cell_id = functools.partial(random.Random().getrandbits, 52)
 
 
 def kernel_session() -> str:
@@ -74,9 +81,7 @@ class CellHooks:
 
     def _pre(self, info: Any) -> None:
         source = info.raw_cell or ""
-        # Ids come from the OS, never from the user's random generator (whose state nbtrack
-        # must not touch, and which a re-seeded notebook would make repeat).
-        cell = secrets.randbits(52)
+        cell = _new_cell_id()
         run = session.active_run()
         self._run_at_start = run.number if run is not None else None
         self._last_started = session.last_started()
