@@ -154,3 +154,32 @@ def test_a_seeded_notebook_gives_the_same_numbers_and_keeps_every_cell_when_reru
     cells = nbtrack.get_run("seeded").cells
     assert [c["source"] for c in cells if c["source"] in SEEDED_CELLS] == SEEDED_CELLS * 2
     assert len({c["id"] for c in cells}) == len(cells)
+
+
+VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_track_list_widget_shows_the_table_once_and_returns_it(kernel) -> None:
+    _km, kc = kernel
+    _printed(kc, "%load_ext nbtrack\nimport nbtrack\nfor name in 'ab':\n"
+                 "    nbtrack.init(name=name, capture_env=False).finish()")
+
+    def outputs(code: str) -> tuple[dict, list[dict]]:
+        messages: list[dict] = []
+        reply = kc.execute_interactive(code, timeout=60, output_hook=messages.append)
+        return reply["content"], messages
+
+    def views(messages: list[dict]) -> list[str]:
+        return [m["content"]["data"][VIEW]["model_id"] for m in messages
+                if m["msg_type"] in ("display_data", "execute_result")
+                and VIEW in m["content"]["data"]]
+
+    status, messages = outputs("%track list --widget")
+    assert status["status"] == "ok" and len(views(messages)) == 1
+    status, messages = outputs("table = %track list --widget --where 'name = \"b\"'\n"
+                               "print([row['name'] for row in table.runs])")
+    assert status["status"] == "ok" and len(views(messages)) == 1
+    assert "['b']" in "".join(m["content"].get("text", "") for m in messages
+                              if m["msg_type"] == "stream")
+    status, _ = outputs("%track list --widget --where 'params.lr <'")
+    assert (status["status"], status["ename"]) == ("error", "UsageError")
