@@ -71,11 +71,10 @@ _MAGIC_ASSIGN_RE = re.compile(r"^([ \t]*[^\W\d][\w., \t]*?)=[ \t]*[%!].*$")
 def _root_name(node: ast.AST) -> str | None:
     """``df`` for ``df``, ``df.loc[0]``, ``model.layer.weight``; None through calls."""
     while True:
-        kind = type(node)
-        if kind is ast.Name:
-            return node.id  # type: ignore[attr-defined]
-        if kind is ast.Attribute or kind is ast.Subscript:
-            node = node.value  # type: ignore[attr-defined]
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
         else:
             return None
 
@@ -143,24 +142,25 @@ def is_literal(node: ast.AST) -> bool:
 def _literal_targets(statement: ast.stmt) -> list[ast.Name]:
     """The names a top-level statement binds to literals: ``lr = 0.01``, ``a = b = 1``,
     ``lr: float = 0.01`` and ``a, b = 1, 2`` (each name to its own literal)."""
-    if type(statement) is ast.Assign:
-        value, targets = statement.value, statement.targets  # type: ignore[attr-defined]
-    elif type(statement) is ast.AnnAssign and statement.value is not None:  # type: ignore[attr-defined]
-        value, targets = statement.value, [statement.target]  # type: ignore[attr-defined]
+    targets: list[ast.expr]
+    if isinstance(statement, ast.Assign):
+        value, targets = statement.value, statement.targets
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        value, targets = statement.value, [statement.target]
     else:
         return []
     names: list[ast.Name] = []
     for target in targets:
-        if type(target) is ast.Name and is_literal(value):
-            names.append(target)  # type: ignore[arg-type]
+        if isinstance(target, ast.Name) and is_literal(value):
+            names.append(target)
         elif (
-            type(target) in (ast.Tuple, ast.List)
-            and type(value) in (ast.Tuple, ast.List)
-            and len(target.elts) == len(value.elts)  # type: ignore[attr-defined]
+            isinstance(target, (ast.Tuple, ast.List))
+            and isinstance(value, (ast.Tuple, ast.List))
+            and len(target.elts) == len(value.elts)
         ):
-            for name, item in zip(target.elts, value.elts):  # type: ignore[attr-defined]
-                if type(name) is ast.Name and is_literal(item):
-                    names.append(name)  # type: ignore[arg-type]
+            for name, item in zip(target.elts, value.elts):
+                if isinstance(name, ast.Name) and is_literal(item):
+                    names.append(name)
     return names
 
 
@@ -243,12 +243,10 @@ def _bindings(tree: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
         if kind in _SCOPES or kind in _COMPREHENSIONS:
             bound.update(_definition_names(node))
             for inner in ast.walk(node):
-                if type(inner) is ast.Global:
-                    bound.update(inner.names)  # type: ignore[attr-defined]
-                elif type(inner) is ast.NamedExpr and kind in _COMPREHENSIONS:
-                    target = inner.target  # type: ignore[attr-defined]
-                    if type(target) is ast.Name:
-                        bound.add(target.id)
+                if isinstance(inner, ast.Global):
+                    bound.update(inner.names)
+                elif isinstance(inner, ast.NamedExpr) and kind in _COMPREHENSIONS:
+                    bound.add(inner.target.id)
             # Decorators, defaults, base classes and the first iterable run in this scope.
             if kind is not ast.Lambda and kind not in _COMPREHENSIONS:
                 stack.extend(node.decorator_list)  # type: ignore[attr-defined]
