@@ -365,7 +365,7 @@ def test_track_status_shows_what_the_writer_did_and_what_was_lost(shell, capsys)
         active.recorder.flush()
     run(shell, "%track status")
     out = capsys.readouterr().out
-    assert "1 items lost" in out and "points written" in out
+    assert "1 item lost" in out and " written" in out
     assert "last error: " in out and "UnicodeEncodeError" in out
 
 

@@ -143,11 +143,16 @@ def _split_name(name: str | None, params: list[str]) -> tuple[str | None, list[s
 def store_status(store: Mapping[str, Any]) -> str:
     """One store of ``nbtrack.status()`` as the lines ``%track status`` prints."""
     writer = "running" if store["writer_alive"] else "stopped"
-    line = (f"store {store['path']}: writer {writer}; {store['queued']:,} calls queued, "
-            f"{store['points_written']:,} points written, {store['lost']:,} items lost")
+    line = (f"store {store['path']}: writer {writer}; {_count(store['queued'], 'call')} queued, "
+            f"{_count(store['points_written'], 'point')} written, "
+            f"{_count(store['lost'], 'item')} lost")
     if store.get("last_error"):
         line += f"\nlast error: {store['last_error']}"
     return line
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'s' * (n != 1)}"
 
 
 def _shown_widget(table: Any) -> Any:
