@@ -25,6 +25,7 @@ from click.testing import CliRunner  # noqa: E402
 import nbtrack  # noqa: E402
 from nbtrack import config  # noqa: E402
 from nbtrack.cli import main  # noqa: E402
+from nbtrack.filter import compile_filter  # noqa: E402
 from nbtrack.query.sample import generate_runs  # noqa: E402
 from nbtrack.store import access, queries  # noqa: E402
 
@@ -82,9 +83,12 @@ def main_bench() -> None:
     print("in-process:")
     reader = access.connect(config.db_path(ws), readonly=True)
     show("compile the filter to SQL",
-         timed(lambda: nbtrack.query.compile_filter(WHERE), repeat * 10))
-    show("list_run_numbers(where=..., limit=20)  (the SQL alone)",
-         timed(lambda: queries.list_run_numbers(reader, where=WHERE, limit=20), repeat))
+         timed(lambda: compile_filter(WHERE), repeat * 10))
+    compiled = compile_filter(WHERE)
+    show("list_run_numbers(compiled filter, limit=20)  (the SQL alone)",
+         timed(lambda: queries.list_run_numbers(reader, compiled, limit=20), repeat))
+    show("nbtrack.runs()  (every run, with records)",
+         timed(lambda: nbtrack.runs(), max(1, repeat // 4)))
     show("nbtrack.runs(where=..., limit=20)  (with records)",
          timed(lambda: nbtrack.runs(where=WHERE, limit=20), repeat))
     show("nbtrack.runs(where=..., sort='metrics.loss', limit=20)",

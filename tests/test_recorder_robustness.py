@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import nbtrack
 from nbtrack import recorder
+from nbtrack.cli import main as cli
 
 
 def bad_cell(run: int) -> dict[str, object]:
@@ -35,6 +37,8 @@ def test_every_loss_is_counted_on_the_run_and_in_status(workspace: Path) -> None
     (store,) = [s for s in nbtrack.status()["stores"] if s["path"] == str(run.recorder.path)]
     assert store["lost"] == 2 and store["writer_alive"]
     assert "UnicodeEncodeError" in store["last_error"]
+    shown = CliRunner().invoke(cli, ["show", str(run.number)])
+    assert "2 items could not be stored" in shown.output
 
 
 def test_the_writer_survives_warnings_turned_into_errors(workspace: Path) -> None:

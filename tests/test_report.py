@@ -129,6 +129,45 @@ def execute(notebook: Path, workspace: Path) -> nbformat.NotebookNode:
     return nb
 
 
+#: A Vega-Lite 6 output whose expressions (a param, a calculate and filter transform, an interval
+#: selection's event handlers) Vega would compile with Function unless it interprets them.
+VEGALITE_V6 = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+    "data": {"values": [{"x": i} for i in range(6)]},
+    "params": [{"name": "k", "value": 2}, {"name": "pick", "select": "interval"}],
+    "transform": [{"calculate": "datum.x * k + sqrt(datum.x)", "as": "y"},
+                  {"filter": "datum.y >= 1"}],
+    "mark": "point",
+    "encoding": {"x": {"field": "x", "type": "quantitative"},
+                 "y": {"field": "y", "type": "quantitative"},
+                 "color": {"condition": {"param": "pick", "value": "tomato"},
+                           "value": "steelblue"}},
+}
+
+#: A Vega 5 output with inline CSV (d3-dsv's parse() compiles each row with Function), a
+#: formula, and a fill chosen by an expression: bars of 2, 4 and 6, the last two red.
+VEGA_V5 = {
+    "$schema": "https://vega.github.io/schema/vega/v5.json",
+    "width": 180, "height": 90,
+    "signals": [{"name": "factor", "value": 2}],
+    "data": [{"name": "table", "values": 'cat,n\na,1\nb,"2"\nc,3\n',
+              "format": {"type": "csv", "parse": {"n": "number"}},
+              "transform": [{"type": "formula", "as": "m", "expr": "datum.n * factor"}]}],
+    "scales": [{"name": "x", "type": "band", "domain": {"data": "table", "field": "cat"},
+                "range": "width"},
+               {"name": "y", "domain": {"data": "table", "field": "m"}, "range": "height"}],
+    "marks": [{"type": "rect", "from": {"data": "table"}, "encode": {"enter": {
+        "x": {"scale": "x", "field": "cat"}, "width": {"scale": "x", "band": 1},
+        "y": {"scale": "y", "field": "m"}, "y2": {"scale": "y", "value": 0},
+        "fill": {"signal": "datum.m > 3 ? '#ff0000' : '#0000ff'"}}}}],
+}
+
+
+def display_cell(mimetype: str, spec: dict[str, Any]) -> Any:
+    return nbformat.v4.new_code_cell(
+        f"display({{{mimetype!r}: {spec!r}, 'text/plain': '<chart>'}}, raw=True)")
+
+
 def showcase_cells() -> list[Any]:
     v4 = nbformat.v4
     vegalite = {
@@ -156,6 +195,8 @@ def showcase_cells() -> list[Any]:
                          " 'text/plain': '<VegaLite chart>'}, raw=True)"),
         v4.new_code_cell(f"display(Image(data=base64.b64decode({PNG!r})))"),
         v4.new_code_cell("raise ValueError('boom <b>')"),
+        display_cell("application/vnd.vegalite.v6+json", VEGALITE_V6),
+        display_cell("application/vnd.vega.v5+json", VEGA_V5),
         v4.new_code_cell("%track report -o from-magic.html"),
     ]
 
@@ -236,8 +277,9 @@ def test_a_report_lists_every_cell_with_outputs_and_run_annotations(showcase: Ex
     frames = page.find("iframe")
     assert len(frames) == 1 and frames[0].attrs["sandbox"] == "allow-same-origin"
     assert "Content-Security-Policy" in frames[0].attrs["srcdoc"]
-    charts = [el for el in page.find("figure") if el.attrs.get("data-mode")]
-    assert len(charts) == 4  # two runs, the overlay, the notebook's own Vega-Lite output
+    charts = [el.attrs.get("data-mode") for el in page.find("figure") if el.attrs.get("data-mode")]
+    # two runs, the overlay, then the notebook's own outputs: Vega-Lite 5 and 6, Vega 5
+    assert charts == ["vega-lite"] * 5 + ["vega"]
     assert any(spec.get("mark") == "bar" for spec in page.specs())
     error_cell = cell_html(html, 10)
     assert "ValueError" in error_cell and "boom &lt;b&gt;" in error_cell
@@ -452,16 +494,61 @@ def test_markdown_links_are_kept_and_scripts_and_remote_images_are_not() -> None
     assert "example.org/x.png" in out and 'src="https://' not in out
 
 
+def test_the_report_page_may_not_evaluate_code(showcase: Executed) -> None:
+    """Notebook outputs' Vega specs are drawn in the page: its policy must forbid eval."""
+    html = export_report(showcase.notebook, workspace=showcase.workspace).read_text()
+    (meta,) = [el for el in parse(html).find("meta")
+               if el.attrs.get("http-equiv") == "Content-Security-Policy"]
+    policy = dict(d.strip().split(" ", 1) for d in meta.attrs["content"].split(";"))
+    assert policy["script-src"] == "'unsafe-inline'"  # no 'unsafe-eval', nothing from elsewhere
+    assert policy["default-src"] == "'none'"
+
+
+def test_a_vega_bundle_without_the_interpreter_says_to_rebuild(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = workspace / "old-bundle.js"
+    old.write_text("const a = 1, b = {};\nexport{a as default,b as vega,a as vegaEmbed};\n")
+    monkeypatch.setattr(assets, "BUNDLE", old)
+    with pytest.raises(assets.ReportError,
+                       match="expressionInterpreter, dsvFormat .*npm run build:vega"):
+        assets.vega_bundle_script()
+
+
 # -- in a real browser with no network ----------------------------------------------------------
+
+#: Collects what the page reports as wrong, from the first script on (Playwright adds this
+#: before the page's own scripts, in every frame).
+_WATCH_CSP = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(
+  [document.URL, e.effectiveDirective, e.blockedURI, e.sourceFile, e.lineNumber].join(' ')));
+"""
+
+#: The showcase's HTML output tries to run a script; its sandboxed frame refuses (as it must).
+_REFUSED_IN_FRAME = "Blocked script execution in 'about:srcdoc'"
+#: vega-embed's notice that an output's spec names an older Vega(-Lite) schema than the bundle's.
+_OLDER_SCHEMA = re.compile(r"^console\.warning: WARN The input spec uses Vega(-Lite)? v5, but "
+                           r"the current version of Vega(-Lite)? is v6\.")
+
+
+def bars(page: Any, cell: int) -> list[str]:
+    """The fill of every bar of the chart in notebook cell ``cell``, left to right."""
+    return page.eval_on_selector_all(
+        f"#cell-{cell} figure.chart .mark-rect path",
+        "paths => paths.sort((a, b) => a.getBBox().x - b.getBBox().x)"
+        ".map(p => p.getAttribute('fill'))")
+
 
 @pytest.mark.ui
 def test_the_report_draws_every_chart_offline_in_chromium(showcase: Executed,
                                                            quickstart: Executed) -> None:
+    """Every chart is drawn under the report's own policy (no eval): no violation, no error."""
     from playwright import sync_api
 
     if not Path(CHROMIUM).exists():
-        missing = pytest.fail if os.environ.get("CI") else pytest.skip
-        missing("Debian's chromium is not installed (apt-get install chromium)")
+        pytest.fail(f"no Chromium at {CHROMIUM} (apt-get install chromium); "
+                    'without it: pytest -m "not ui"', pytrace=False)
     ARTIFACTS.mkdir(exist_ok=True)
     reports = [export_report(showcase.notebook, workspace=showcase.workspace),
                export_report(quickstart.notebook, workspace=quickstart.workspace)]
@@ -470,6 +557,7 @@ def test_the_report_draws_every_chart_offline_in_chromium(showcase: Executed,
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             context.set_offline(True)
+            context.add_init_script(_WATCH_CSP)
             requests: list[str] = []
             dialogs: list[str] = []
             context.on("request", lambda r: requests.append(r.url))
@@ -478,21 +566,35 @@ def test_the_report_draws_every_chart_offline_in_chromium(showcase: Executed,
                 page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
                 errors: list[str] = []
                 page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+                page.on("console", lambda m, errors=errors: errors.append(
+                    f"console.{m.type}: {m.text}") if m.type in ("error", "warning") else None)
                 page.goto(report.as_uri())
-                page.wait_for_function("document.documentElement.dataset.charts === 'done'",
+                page.wait_for_selector("html[data-charts=done]", state="attached",
                                        timeout=60_000)
                 states = page.eval_on_selector_all(
                     "figure.chart",
-                    "figs => figs.map(f => [f.dataset.state, !!f.querySelector('svg, canvas')])")
-                assert states and all(s == ["drawn", True] for s in states), states
-                assert errors == []
+                    "figs => figs.map(f => [f.dataset.state, !!f.querySelector('svg, canvas'),"
+                    " f.querySelectorAll('.mark-rect path, .mark-symbol path,"
+                    " .mark-line path').length > 0])")
+                assert states and all(s == ["drawn", True, True] for s in states), states
+                assert page.evaluate("window.__violations") == []
                 assert page.title().startswith("Run report")  # the sandboxed output could not
                 page.screenshot(path=str(ARTIFACTS / f"report-{report.stem}.png"), full_page=True)
+                refused = [e for e in errors if _REFUSED_IN_FRAME in e]
+                older = [e for e in errors if _OLDER_SCHEMA.match(e)]
+                assert [e for e in errors if e not in refused + older] == []
                 if report == reports[0]:
+                    assert len(refused) == 1, errors  # the output's own <script>, refused
+                    assert len(older) == 2, errors  # the Vega-Lite 5 and Vega 5 outputs
+                    assert len(states) == 6
                     shown = page.inner_text("#cell-6")
                     assert XSS in shown  # the source and the printed text, as text
                     height = page.eval_on_selector("iframe.html-output", "f => f.offsetHeight")
                     assert 20 < height < 300  # sized to its content by the report's script
+                    # the Vega output's CSV was read and its expressions evaluated
+                    assert bars(page, 12) == ["#0000ff", "#ff0000", "#ff0000"]
+                else:
+                    assert refused == older == []
                 page.close()
             assert dialogs == []
             assert [u for u in requests if not u.startswith(("file:", "data:", "about:"))] == []

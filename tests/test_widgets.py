@@ -7,7 +7,9 @@ functions build widgets anyway, so their traits can be read after real logging.
 from __future__ import annotations
 
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 from array import array
@@ -18,6 +20,9 @@ import pytest
 
 import nbtrack
 from nbtrack import widgets
+from nbtrack.run import Run
+from nbtrack.store.streaming import StreamDownsampler
+from nbtrack.widgets import shared
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,6 +61,23 @@ def test_live_chart_ends_with_every_point_and_the_finished_status(notebook_mode:
     assert values[-1] == pytest.approx(1 / 500)
     assert chart.spec["facet"]["field"] == "key"  # two keys: one panel each
     assert chart.spec["data"] == {"name": chart.data_name}
+
+
+def test_live_chart_without_a_run_follows_the_active_run(notebook_mode: Path) -> None:
+    run = nbtrack.init(name="active")
+    chart = widgets.live_chart()
+    assert isinstance(chart, widgets.LiveChart)
+    run.log({"loss": 0.5})
+    run.finish()
+    assert chart.status == "finished"
+    assert chart.points == 1
+
+
+def test_live_chart_without_a_run_and_none_active_says_how_to_start_one(
+    notebook_mode: Path,
+) -> None:
+    with pytest.raises(RuntimeError, match="nbtrack.init"):
+        widgets.live_chart()
 
 
 def test_ten_thousand_logs_send_a_bounded_number_of_updates(notebook_mode: Path) -> None:
@@ -246,9 +268,136 @@ def test_a_script_can_show_runs_and_plot_them(workspace: Path) -> None:
 def test_a_missing_vega_bundle_names_the_build_command(
     notebook_mode: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(widgets, "BUNDLE", tmp_path / "missing.js")
-    monkeypatch.setattr(widgets, "_lib", None)
+    monkeypatch.setattr(shared, "BUNDLE", tmp_path / "missing.js")
+    monkeypatch.setattr(shared, "_lib", None)
     with nbtrack.init(name="x") as run:
         pass
     with pytest.raises(widgets.BundleMissingError, match="npm run build:vega"):
         widgets.run_card(run)
+
+
+# -- live chart: seeding, two charts, finish ---------------------------------------------------
+
+@pytest.mark.parametrize("ending", ["finish", "stop then finish"])
+def test_live_chart_of_a_run_with_earlier_points_shows_later_points_at_earlier_steps(
+    notebook_mode: Path, ending: str
+) -> None:
+    run = nbtrack.init(name="seeded")
+    for i in range(0, 10, 2):
+        run.log({"loss": float(i)}, step=i)
+    chart = widgets.live_chart(run)
+    run.log({"loss": 3.0}, step=3)  # a step below the ones the chart was seeded with
+    run.log({"loss": -2.0}, step=2)  # a step logged again: the later point is kept
+    run.log({"acc": 0.5}, step=1)
+    if ending == "stop then finish":  # what a %%track cell does when its body ends
+        chart.stop()
+    run.finish()
+    stored = nbtrack.get_run(run.number).history()
+    assert stored["loss"]["step"] == [0, 2, 3, 4, 6, 8]
+    for key in ("loss", "acc"):  # the chart ends as the store reads
+        assert _points(chart, key) == (stored[key]["step"], stored[key]["value"])
+    assert chart.points == 7
+    assert chart.step == 8
+
+
+def test_a_point_logged_while_the_chart_reads_the_history_is_drawn_once(
+    notebook_mode: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = nbtrack.init(name="race")
+    run.log({"loss": 1.0, "acc": 0.1})
+    read = run.history
+
+    def history_with_a_log_first(keys: object = None) -> object:
+        # What another thread's log() does between the chart's tap() and its read: the point
+        # reaches both the chart's tap and (through the read's flush) the store.
+        run.log({"loss": 0.5, "acc": 0.2})
+        return read(keys)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "history", history_with_a_log_first)
+    chart = widgets.live_chart(run)
+    monkeypatch.undo()
+    run.log({"loss": 0.25, "acc": 0.3})
+    run.finish()
+    assert _points(chart, "loss") == ([0.0, 1.0, 2.0], [1.0, 0.5, 0.25])
+    assert _points(chart, "acc") == ([0.0, 1.0, 2.0], [0.1, 0.2, 0.3])
+    assert chart.points == 6
+
+
+def test_two_live_charts_on_one_run_both_end_finished_and_stop_following(
+    notebook_mode: Path,
+) -> None:
+    run = nbtrack.init(name="two")
+    first, second = widgets.live_chart(run), widgets.live_chart(run, keys=["loss"])
+    assert isinstance(first, widgets.LiveChart) and isinstance(second, widgets.LiveChart)
+    for i in range(100):
+        run.log({"loss": 1.0 / (i + 1), "acc": i / 100})
+    run.finish()
+    assert (first.status, first.points, first.step) == ("finished", 200, 99)
+    assert (second.status, second.points, second.step) == ("finished", 100, 99)
+    for chart in (first, second):
+        chart._thread.join(timeout=30)
+        assert not chart._thread.is_alive()  # the follower thread ended with the run
+    assert run._taps == () and not {first._finished, second._finished} & set(run._on_finish)
+
+
+# -- runs table: one listing -------------------------------------------------------------------
+
+def test_runs_table_rows_come_from_one_listing_not_per_run_reads(
+    notebook_mode: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a", "b", "c"):
+        with nbtrack.init(name=name, config={"lr": 0.1}) as run:
+            run.log({"loss": 1.0})
+    listed = nbtrack.runs()
+    runs = list(listed)
+    records = listed.records()
+    reads: list[int] = []
+    record = Run.record
+
+    def counted(self: Run) -> object:
+        reads.append(self.number)
+        return record(self)
+
+    monkeypatch.setattr(Run, "record", counted)  # run.name, run.status... all read through it
+    tables = [widgets.runs_table(), widgets.runs_table(listed), widgets.runs_table(runs),
+              widgets.runs_table(records), widgets.runs_table([runs[2], 3, records[1]])]
+    assert reads == []
+    for table in tables[:4]:
+        assert isinstance(table, widgets.RunsTable)
+        assert [r["name"] for r in table.runs] == ["c", "b", "a"]
+        assert table.param_keys == ["lr"] and table.metric_keys == ["loss"]
+    assert [r["name"] for r in tables[4].runs] == ["a", "c", "b"]
+    table = tables[2]
+    table.selected = [runs[0].id]
+    assert table.selected_runs == [runs[0]]
+    (rows,) = table.spec["datasets"].values()
+    assert {r["run"] for r in rows} == {"#3 c"}
+
+
+def test_show_runs_returns_the_table_to_read_its_selection(notebook_mode: Path) -> None:
+    with nbtrack.init(name="only"):
+        pass
+    table = nbtrack.show_runs()
+    assert isinstance(table, widgets.RunsTable)
+    assert table.selected == []
+    table.selected = [table.runs[0]["id"]]
+    assert [r.name for r in table.selected_runs] == ["only"]
+
+
+# -- the streaming downsampler (store/streaming.py) --------------------------------------------
+
+def test_streaming_downsampler_keeps_a_bounded_envelope_of_any_stream() -> None:
+    rng = random.Random(7)
+    for total, chunk in ((10, 3), (5_000, 1), (50_000, 997)):
+        values = [rng.gauss(0, 1) for _ in range(total)]
+        values[total // 3] = 50.0  # a spike
+        values[total // 2] = math.nan  # dropped
+        ds = StreamDownsampler(300)
+        for start in range(0, total, chunk):
+            ds.extend(list(range(start, min(total, start + chunk))), values[start:start + chunk])
+        steps, kept = ds.view()
+        finite = [v for v in values if math.isfinite(v)]
+        assert len(steps) <= 300 + 2
+        assert list(steps) == sorted(steps) and steps[0] == 0 and steps[-1] == total - 1
+        assert max(kept) == 50.0 and min(kept) == min(finite)
+        assert all(values[int(s)] == v for s, v in zip(steps, kept))

@@ -24,6 +24,9 @@ run.finish()
 """
 
 
+VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 @pytest.fixture
 def kernel(workspace: Path) -> Iterator[Any]:
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(workspace))
@@ -32,6 +35,17 @@ def kernel(workspace: Path) -> Iterator[Any]:
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def _is_live_chart(state: dict) -> bool:
+    return bool(state.get("_anywidget_id", "").endswith(".LiveChart"))
+
+
+def _views(messages: list[dict]) -> list[str]:
+    """The widget model ids the cell's outputs show (display_data and execute_result)."""
+    return [m["content"]["data"][VIEW]["model_id"] for m in messages
+            if m["msg_type"] in ("display_data", "execute_result")
+            and VIEW in m["content"]["data"]]
 
 
 def _run(kc: Any, code: str) -> list[dict]:
@@ -46,7 +60,7 @@ def test_a_training_loop_streams_its_curves_to_the_page_and_ends_finished(kernel
     messages = _run(kernel, LOOP)
     opened = {m["content"]["comm_id"]: m["content"]["data"]["state"] for m in messages
               if m["msg_type"] == "comm_open"}
-    chart_id = next(cid for cid, state in opened.items() if state.get("kind") == "live")
+    chart_id = next(cid for cid, state in opened.items() if _is_live_chart(state))
     updates = [m for m in messages if m["msg_type"] == "comm_msg"
                and m["content"]["comm_id"] == chart_id
                and m["content"]["data"].get("method") == "update"]
@@ -72,12 +86,27 @@ def test_a_track_cell_shows_a_live_chart_that_ends_with_the_run(kernel: Any) -> 
     _run(kernel, "%load_ext nbtrack")
     messages = _run(kernel, "%%track cell-run\nimport nbtrack\nfor i in range(200):\n"
                             "    nbtrack.log({'loss': 1 / (i + 1)})\n")
-    kinds = {m["content"]["comm_id"]: m["content"]["data"]["state"].get("kind")
-             for m in messages if m["msg_type"] == "comm_open"}
-    chart_id = next(cid for cid, kind in kinds.items() if kind == "live")
+    opened = {m["content"]["comm_id"]: m["content"]["data"]["state"]
+              for m in messages if m["msg_type"] == "comm_open"}
+    chart_id = next(cid for cid, state in opened.items() if _is_live_chart(state))
     state: dict = {}
     for m in messages:
         if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == chart_id:
             state.update(m["content"]["data"].get("state", {}))
     assert state["status"] == "finished"
     assert state["points"] == 200
+
+
+def test_show_runs_shows_the_table_once_and_returns_it(kernel: Any) -> None:
+    _run(kernel, "import nbtrack\nwith nbtrack.init(name='a'):\n    pass\n"
+                 "with nbtrack.init(name='b'):\n    pass")
+    # As the cell's last expression, the returned table is not displayed a second time.
+    assert len(_views(_run(kernel, "nbtrack.show_runs()"))) == 1
+    messages = _run(kernel, "table = nbtrack.show_runs(name='b')\n"
+                            "table.selected = [table.runs[0]['id']]\n"
+                            "print([r.name for r in table.selected_runs])")
+    assert len(_views(messages)) == 1
+    assert "['b']" in "".join(m["content"].get("text", "") for m in messages
+                              if m["msg_type"] == "stream")
+    # Shown again on purpose in a later cell: displayed again (the same table, a second view).
+    assert _views(_run(kernel, "table")) == _views(messages)

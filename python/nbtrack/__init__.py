@@ -3,27 +3,48 @@
 >>> import nbtrack
 >>> with nbtrack.init(name="baseline", config={"lr": 0.01}) as run:  # doctest: +SKIP
 ...     run.log({"loss": 0.3}, step=0)
+
+The public names are imported when first used (``import nbtrack`` itself costs almost
+nothing), so the command line and the server extension load only what they need.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from nbtrack.api import RunDiff, RunList, diff, get_run, leaderboard, runs, sql
-from nbtrack.query import FilterError
-from nbtrack.recorder import StoreUnavailableError, TrackingWarning
-from nbtrack.run import History, Run, RunFinishedError
-from nbtrack.session import NoActiveRunError, active_run, finish, init, log, status
-from nbtrack.store.queries import RunNotFound
+if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
+    from nbtrack.api import RunDiff, RunList, diff, get_run, leaderboard, runs, sql
+    from nbtrack.filter import FilterError
+    from nbtrack.recorder import StoreUnavailableError, TrackingWarning
+    from nbtrack.run import History, Run, RunFinishedError
+    from nbtrack.session import NoActiveRunError, active_run, finish, init, log, status
+    from nbtrack.store.queries import RunNotFound
+
+#: Public name -> the module that defines it.
+_LAZY = {
+    **dict.fromkeys(("RunDiff", "RunList", "diff", "get_run", "leaderboard", "runs", "sql"),
+                    "nbtrack.api"),
+    "FilterError": "nbtrack.filter",
+    "StoreUnavailableError": "nbtrack.recorder",
+    "TrackingWarning": "nbtrack.recorder",
+    **dict.fromkeys(("History", "Run", "RunFinishedError"), "nbtrack.run"),
+    **dict.fromkeys(("NoActiveRunError", "active_run", "finish", "init", "log", "status"),
+                    "nbtrack.session"),
+    "RunNotFound": "nbtrack.store.queries",
+}
 
 __version__ = "0.1.0"
 
 
-def show_runs(runs: Any = None, **filters: Any) -> None:
-    """Display a runs table (sort, filter, select to overlay curves); see ``nbtrack.widgets``."""
+def show_runs(runs: Any = None, **filters: Any) -> Any:
+    """Display a runs table (sort, filter, select to overlay curves) and return it.
+
+    ``table = nbtrack.show_runs(); table.selected`` reads the selection; see ``nbtrack.widgets``.
+    """
     from nbtrack.widgets import show_runs as _show_runs
 
-    _show_runs(runs, **filters)
+    return _show_runs(runs, **filters)
 
 
 def plot(runs: Any, keys: Any = None, **options: Any) -> Any:
@@ -57,6 +78,28 @@ __all__ = [
     "sql",
     "status",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name (or a submodule, ``nbtrack.session``) on first use."""
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif not name.startswith("__"):
+        try:
+            value = importlib.import_module(f"nbtrack.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"nbtrack.{name}":
+                raise  # the submodule exists but needs something missing: say so
+            raise AttributeError(f"module 'nbtrack' has no attribute {name!r}") from None
+    else:
+        raise AttributeError(name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def load_ipython_extension(ipython: Any) -> None:

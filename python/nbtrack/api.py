@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbtrack import config as _config
 from nbtrack import session
+from nbtrack.filter import compile_selection, compile_sort
 from nbtrack.model import RunDiffRecord, RunRecord
 from nbtrack.run import Run
 from nbtrack.store import access, queries
@@ -67,7 +68,7 @@ class RunList(Sequence[Run]):
         rows = []
         for r in self._records:
             row: dict[str, Any] = {
-                k: r[k]  # type: ignore[literal-required]
+                k: r[k]
                 for k in ("number", "id", "name", "status", "notebook", "started", "ended",
                           "duration", "tags", "notes")
             }
@@ -120,10 +121,10 @@ def runs(
         order, desc = (sort[1:], True) if sort.startswith("-") else (sort, False)
     if descending is not None:
         desc = descending
+    selection = compile_selection(where, status=status, tag=tag, notebook=notebook, name=name)
     with access.reading(_store_path(workspace)) as db:
         numbers, total = queries.list_run_numbers(
-            db, limit=limit, offset=offset, status=status, tag=tag, notebook=notebook,
-            name=name, where=where, sort=order, descending=desc,
+            db, selection, compile_sort(order), descending=desc, limit=limit, offset=offset,
         )
         records = queries.run_records(db, numbers)
     return RunList(_store_path(workspace), records, total)
@@ -147,8 +148,9 @@ def leaderboard(
     """
     from nbtrack.query.leaderboard import leaderboard as _leaderboard
 
+    selection = compile_selection(where)
     with access.reading(_store_path(workspace)) as db:
-        return _leaderboard(db, metric, goal, where, n)
+        return _leaderboard(db, metric, goal, selection, n)
 
 
 def sql(

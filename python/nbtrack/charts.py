@@ -14,12 +14,12 @@ import copy
 import functools
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeGuard, cast
 
 import altair as alt
 
-from nbtrack.model import MetricSeries, RunRecord
+from nbtrack.model import MetricSeries, RunRecord, run_label
 from nbtrack.store.downsample import downsample
 
 __all__ = ["curve_rows", "curves", "live_curves", "parallel", "plot", "scatter", "to_spec"]
@@ -43,7 +43,8 @@ _SINGLE = {"width": 520, "height": 240}
 _PANEL = {"width": 280, "height": 170}
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: Any) -> TypeGuard[float]:
+    """A finite int or float (not a bool)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -60,7 +61,9 @@ def _ema(values: Sequence[float], weight: float) -> list[float]:
     return out
 
 
-def _unique_labels(series: Sequence[MetricSeries], labels: Mapping[str, str] | None) -> dict:
+def _unique_labels(
+    series: Sequence[MetricSeries], labels: Mapping[str, str] | None
+) -> dict[str, str]:
     """run_id -> a display label, made unique (two runs both named "baseline" stay apart)."""
     out: dict[str, str] = {}
     used: dict[str, str] = {}
@@ -168,7 +171,7 @@ def _curves_chart(
     chart = chart.properties(background="transparent")
     if title:
         chart = chart.properties(title=title)
-    return chart.configure(**_CONFIG)
+    return _configured(chart)
 
 
 def curves(
@@ -193,17 +196,18 @@ def curves(
     rows = curve_rows(series, labels, log_scale=log_scale, smoothing=smoothing)
     keys = _ordered(s["key"] for s in series)
     runs = list(_unique_labels(series, labels).values())
-    args = {"log_scale": log_scale, "smoothing": smoothing > 0, "title": title}
-    return _with_rows(
-        _curves_chart(alt.NamedData(name=DATA_NAME), keys, runs, **args),
-        lambda data: _curves_chart(data, keys, runs, **args),
-        rows,
-    )
+
+    def build(data: Any) -> alt.TopLevelMixin:
+        return _curves_chart(
+            data, keys, runs, log_scale=log_scale, smoothing=smoothing > 0, title=title
+        )
+
+    return _with_rows(build(alt.NamedData(name=DATA_NAME)), build, rows)
 
 
 def plot(
     runs: Any,
-    keys: str | Sequence[str] | None = None,
+    keys: str | Iterable[str] | None = None,
     *,
     log_scale: bool = False,
     smoothing: float = 0.0,
@@ -222,13 +226,13 @@ def plot(
     from nbtrack.run import Run
 
     items = [runs] if isinstance(runs, (Run, str, int)) else list(runs)
-    wanted = [keys] if isinstance(keys, str) else keys
+    wanted = [keys] if isinstance(keys, str) else (list(keys) if keys is not None else None)
     series: list[MetricSeries] = []
     labels: dict[str, str] = {}
     for item in items:
         run = item if isinstance(item, Run) else get_run(item)
         record = run.record()
-        labels[run.id] = f"#{record['number']} {record['name']}"
+        labels[run.id] = run_label(record)
         for s in run.history(wanted).values():
             series.append(s if s["count"] <= max_points else downsample(s, max_points))
     return curves(series, labels, log_scale=log_scale, smoothing=smoothing, title=title)
@@ -240,7 +244,8 @@ def live_curves(keys: Sequence[str] = (), title: str | None = None) -> dict[str,
     ``keys`` are the panels: one key draws one chart, several a panel per key. Cached: a live
     chart asks for it from its update thread, which shares the interpreter with training.
     """
-    return json.loads(_live_curves_json(tuple(keys), title))
+    spec: dict[str, Any] = json.loads(_live_curves_json(tuple(keys), title))
+    return spec
 
 
 @functools.lru_cache(maxsize=64)
@@ -253,7 +258,7 @@ def _live_curves_json(keys: tuple[str, ...], title: str | None) -> str:
     return json.dumps(spec)
 
 
-def _param_type(values: Sequence[Any]) -> str:
+def _param_type(values: Sequence[Any]) -> Literal["quantitative", "nominal"]:
     numeric = all(_finite(v) for v in values if v is not None)
     return "quantitative" if numeric and values else "nominal"
 
@@ -264,8 +269,7 @@ def _spans_decades(values: Sequence[Any]) -> bool:
     return bool(nums) and min(nums) > 0 and max(nums) / min(nums) >= 100
 
 
-def _run_label(r: RunRecord) -> str:
-    return f"#{r['number']} {r['name']}"
+_run_label = run_label
 
 
 def scatter(records: Sequence[RunRecord], param: str, metric: str) -> alt.TopLevelMixin:
@@ -275,12 +279,13 @@ def scatter(records: Sequence[RunRecord], param: str, metric: str) -> alt.TopLev
     """
     rows = []
     for r in records:
-        if param not in r["params"] or not _finite(r["summary"].get(metric)):
+        measured = r["summary"].get(metric)
+        if param not in r["params"] or not _finite(measured):
             continue
         value = r["params"][param]
         rows.append({"run": _run_label(r), "run_id": r["id"], "status": r["status"],
                      "param": value if _finite(value) else _text(value),
-                     "metric": float(r["summary"][metric])})
+                     "metric": float(measured)})
     kind = _param_type([row["param"] for row in rows])
     if kind != "quantitative":
         x_scale: Any = alt.Undefined
@@ -290,7 +295,7 @@ def scatter(records: Sequence[RunRecord], param: str, metric: str) -> alt.TopLev
         x_scale = alt.Scale(zero=False)
 
     def build(data: Any) -> alt.TopLevelMixin:
-        return (
+        chart = (
             alt.Chart(data)
             .mark_circle(size=90, opacity=0.85)
             .encode(
@@ -301,8 +306,8 @@ def scatter(records: Sequence[RunRecord], param: str, metric: str) -> alt.TopLev
                          alt.Tooltip("metric:Q", title=metric, format=".6~g")],
             )
             .properties(**_SINGLE, background="transparent")
-            .configure(**_CONFIG)
         )
+        return _configured(chart)
 
     return _with_rows(build(alt.NamedData(name=DATA_NAME)), build, rows)
 
@@ -331,14 +336,14 @@ def parallel(
         raw = [(r["summary"].get(metric) if dim == metric and dim not in params
                 else r["params"].get(dim)) for r in used]
         if _param_type(raw) == "quantitative":
-            nums = [float(v) for v in raw if v is not None]
+            nums = [float(v) for v in raw if _finite(v)]  # all but None, as quantitative
             lo, hi = (min(nums), max(nums)) if nums else (0.0, 1.0)
             ticks += [{"dim": dim, "pos": 0.0, "text": f"{lo:.4g}"},
                       {"dim": dim, "pos": 1.0, "text": f"{hi:.4g}"}]
             scale = math.log10 if _spans_decades(nums) else float
             span = scale(hi) - scale(lo)
             for r, v in zip(used, raw):
-                pos = None if v is None else (
+                pos = None if not _finite(v) else (  # None: no value (quantitative)
                     0.5 if span == 0 else (scale(float(v)) - scale(lo)) / span)
                 rows.append(_parallel_row(r, dim, v, pos, metric))
         else:
@@ -373,22 +378,34 @@ def parallel(
             color=_GREY, opacity=0.6).encode(x=x)
         labels = alt.Chart().transform_filter("datum.kind === 'tick'").mark_text(
             align="left", dx=4, color=_GREY, fontSize=10).encode(x=x, y=y, text="text:N")
-        return (
+        return _configured(
             alt.layer(axes, lines, points, labels, data=data)
             .properties(width=max(240, 120 * len(dims)), height=260, background="transparent")
-            .configure(**_CONFIG)
         )
 
     return _with_rows(build(alt.NamedData(name=DATA_NAME)), build, rows + ticks)
 
 
-def _parallel_row(r: RunRecord, dim: str, raw: Any, pos: float | None, metric: str) -> dict:
+def _parallel_row(
+    r: RunRecord, dim: str, raw: Any, pos: float | None, metric: str
+) -> dict[str, Any]:
+    measured = cast(float, r["summary"][metric])  # only runs with a finite value get here
     return {"run": _run_label(r), "run_id": r["id"], "dim": dim,
             "raw": _text(raw) if not _finite(raw) else raw, "pos": pos,
-            "metric": float(r["summary"][metric])}
+            "metric": float(measured)}
 
 
-def _with_rows(skeleton: Any, build: Any, rows: list[dict[str, Any]]) -> alt.TopLevelMixin:
+def _configured(chart: Any) -> alt.TopLevelMixin:
+    """``chart`` with the theme-neutral look (Altair types ``configure()`` as returning Any)."""
+    configured: alt.TopLevelMixin = chart.configure(**_CONFIG)
+    return configured
+
+
+def _with_rows(
+    skeleton: alt.TopLevelMixin,
+    build: Callable[[Any], alt.TopLevelMixin],
+    rows: list[dict[str, Any]],
+) -> alt.TopLevelMixin:
     """The chart with ``rows`` inlined, remembering a data-free skeleton for :func:`to_spec`.
 
     Altair walks every data value in ``to_dict`` (about a second per 20,000 rows); the skeleton
@@ -407,7 +424,7 @@ def to_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     fast = vars(chart).get("_nbtrack_fast")
     if fast is not None:
         skeleton, rows = fast
-        spec = copy.deepcopy(skeleton.to_dict(validate=False))
+        spec: dict[str, Any] = copy.deepcopy(skeleton.to_dict(validate=False))
         spec["datasets"] = {DATA_NAME: rows}
         return spec
     with alt.data_transformers.enable("default", max_rows=None):

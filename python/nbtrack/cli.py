@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import json
 import os
 import sqlite3
 import sys
@@ -21,11 +20,12 @@ from typing import Any, TypeVar
 
 import click
 
-from nbtrack import __version__, config
+from nbtrack import __version__, config, wire
+from nbtrack.filter import FilterError, compile_filter, compile_selection, compile_sort
 from nbtrack.model import RunRecord
-from nbtrack.query import FilterError
-from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, json_safe, write_rows
+from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
 from nbtrack.store import queries
+from nbtrack.store.access import Connection
 from nbtrack.store.queries import RunNotFound
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,18 +105,18 @@ def _sort_args(sort: str | None) -> tuple[str, bool]:
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False))
+    click.echo(wire.dumps(data, indent=2))
 
 
-def _selected_numbers(db: Any, where: str | None, refs: Sequence[str]) -> list[int]:
+def _selected_numbers(db: Connection, where: str | None, refs: Sequence[str]) -> list[int]:
     """Runs named by ``refs`` (in that order) or, without refs, all matching ``where``."""
     if refs:
         numbers = [queries.resolve_run(db, ref) for ref in refs]
         if where:
-            keep, _ = queries.list_run_numbers(db, where=where)
-            numbers = [n for n in numbers if n in set(keep)]
+            keep = set(queries.list_run_numbers(db, compile_selection(where))[0])
+            numbers = [n for n in numbers if n in keep]
         return list(dict.fromkeys(numbers))
-    numbers, _ = queries.list_run_numbers(db, where=where, sort="number", descending=False)
+    numbers, _ = queries.list_run_numbers(db, compile_selection(where), descending=False)
     return numbers
 
 
@@ -169,9 +169,10 @@ def list_(where: str | None, sort: str | None, limit: int, offset: int, as_json:
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     order, desc = _sort_args(sort)
+    selection, ordering = compile_selection(where), compile_sort(order)
     with _reading() as db:
         numbers, total = queries.list_run_numbers(
-            db, where=where, sort=order, descending=desc, limit=limit or None, offset=offset
+            db, selection, ordering, descending=desc, limit=limit or None, offset=offset
         )
         if as_json:
             _list_json(db, numbers, total, limit, offset)
@@ -188,7 +189,7 @@ def list_(where: str | None, sort: str | None, limit: int, offset: int, as_json:
 
 def _metrics_named(where: str | None, sort: str) -> list[str]:
     """The metric keys a filter and a sort name, to show them as columns first."""
-    from nbtrack.query.parser import AGGREGATES, fields_of, parse
+    from nbtrack.filter import AGGREGATES, fields_of, parse
 
     keys = [f.key for f in fields_of(parse(where)) if f.kind == "metrics" and f.key] \
         if where and where.strip() else []
@@ -199,18 +200,18 @@ def _metrics_named(where: str | None, sort: str) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def _pages(db: Any, numbers: Sequence[int]) -> Iterator[RunRecord]:
+def _pages(db: Connection, numbers: Sequence[int]) -> Iterator[RunRecord]:
     for start in range(0, len(numbers), _PAGE):
         yield from queries.run_records(db, numbers[start : start + _PAGE])
 
 
-def _list_json(db: Any, numbers: Sequence[int], total: int, limit: int, offset: int) -> None:
+def _list_json(db: Connection, numbers: Sequence[int], total: int, limit: int, offset: int) -> None:
     """The ``GET runs`` page shape (RunsPage), written one run at a time."""
     out = sys.stdout
     out.write('{\n  "runs": [')
     for i, record in enumerate(_pages(db, numbers)):
         out.write(("," if i else "") + "\n    ")
-        out.write(json.dumps(json_safe(record), ensure_ascii=False, allow_nan=False))
+        out.write(wire.dumps(record))
     out.write(("\n  " if numbers else "") + "],\n")
     out.write(f'  "total": {total},\n  "limit": {limit},\n  "offset": {offset}\n}}\n')
     out.flush()
@@ -220,17 +221,14 @@ _RUN_CSV = ("number", "id", "name", "status", "notebook", "started", "ended", "d
             "tags", "notes")
 
 
-def _list_csv(db: Any, numbers: Sequence[int]) -> None:
-    params: dict[str, None] = {}
-    metrics: dict[str, None] = {}
-    for start in range(0, len(numbers), _PAGE):
-        chunk = list(numbers[start : start + _PAGE])
-        marks = ",".join("?" * len(chunk))
-        for table, keys in (("params", params), ("summary", metrics)):
-            for (key,) in db.execute(
-                f"SELECT DISTINCT key FROM {table} WHERE run IN ({marks}) ORDER BY key", chunk
-            ):
-                keys[key] = None
+def _list_csv(db: Connection, numbers: Sequence[int]) -> None:
+    runs = queries.json_numbers(numbers)
+    params, metrics = (
+        [key for (key,) in db.execute(
+            f"SELECT DISTINCT key FROM {table} WHERE run {queries.IN_JSON} ORDER BY key", (runs,)
+        )]
+        for table in ("params", "summary")  # whitelisted table names
+    )
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow([*_RUN_CSV, *(f"params.{k}" for k in params),
                      *(f"metrics.{k}" for k in metrics)])
@@ -278,6 +276,8 @@ def show(ref: str, as_json: bool) -> None:
             ["duration", fmt_duration(detail["duration"])],
             ["tags", ", ".join(detail["tags"]) or "-"],
             ["notes", fmt_value(detail["notes"], 80) if detail["notes"] else "-"],
+            *([["lost", f"{detail['lost']} items could not be stored"]]
+              if detail["lost"] else []),
         ]).split("\n", 1)[1],
     ]
     lines.append("\nparams:")
@@ -357,8 +357,9 @@ def leaderboard(metric: str, maximize: bool, where: str | None, limit: int,
     """
     from nbtrack.query.leaderboard import leaderboard as board
 
+    selection = compile_selection(where)
     with _reading() as db:
-        result = board(db, metric, "max" if maximize else "min", where, limit)
+        result = board(db, metric, "max" if maximize else "min", selection, limit)
     if as_json:
         _echo_json(result.to_dict())
     elif result.records:
@@ -436,18 +437,18 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
 
     with _reading() as db:
         numbers = _selected_numbers(db, where, list(refs)) if refs else \
-            queries.list_run_numbers(db, where=where)[0]
-        records = queries.run_records(db, numbers)
-    if not records:
+            queries.list_run_numbers(db, compile_selection(where))[0]
+        shown = queries.run_records(db, numbers[:20])
+    if not numbers:
         _fail("no runs match")
     from nbtrack.text import runs_table
 
-    click.echo(runs_table(records[:20], total=len(records)))
+    click.echo(runs_table(shown, total=len(numbers)))
     if not yes:
-        click.confirm(f"Delete {len(records)} run{'s' * (len(records) != 1)}?", abort=True,
+        click.confirm(f"Delete {len(numbers)} run{'s' * (len(numbers) != 1)}?", abort=True,
                       err=True)
     with access.writing(_db_path()) as db:
-        count = soft_delete(db, [r["number"] for r in records])
+        count = soft_delete(db, numbers)
     click.echo(f"deleted {count} run{'s' * (count != 1)} (nbtrack gc frees their space)")
 
 
@@ -455,7 +456,9 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
 @workspace_option
 @_errors
 def gc() -> None:
-    """Drop deleted runs' rows from every table and orphan artifact files, then VACUUM.
+    """Drop deleted runs' rows from every table, then VACUUM to free their space.
+
+    Files under .nbtrack/ other than the store are never touched.
 
     Example:
 
@@ -471,16 +474,14 @@ def gc() -> None:
     before = path.stat().st_size
     db = access.open_writable(path)  # VACUUM runs outside any transaction
     try:
-        dropped = collect_garbage(db, _workspace())
+        dropped = collect_garbage(db)
     finally:
         db.close()
     runs = dropped.pop("runs")
-    files = dropped.pop("files")
     rows = sum(dropped.values())
     after = path.stat().st_size
-    click.echo(f"dropped {runs} deleted run{'s' * (runs != 1)}, {rows} rows of theirs and"
-               f" {files} orphan file{'s' * (files != 1)}; the store went from"
-               f" {before / 1e6:.1f} MB to {after / 1e6:.1f} MB")
+    click.echo(f"dropped {runs} deleted run{'s' * (runs != 1)} and {rows} rows of theirs;"
+               f" the store went from {before / 1e6:.1f} MB to {after / 1e6:.1f} MB")
 
 
 # -- sql ------------------------------------------------------------------------------------
@@ -534,11 +535,8 @@ def report(notebook: Path, out: Path | None, refs: str | None) -> None:
     \b
         nbtrack report notebooks/quickstart.ipynb -o quickstart-report.html
     """
-    try:
-        from nbtrack.report import export_report
-    except ImportError as exc:
-        _fail(f"the HTML report is not available in this installation ({exc})")
-        return
+    from nbtrack.report import export_report
+
     path = export_report(notebook, out, runs=_split_refs(refs) or None, workspace=_workspace())
     click.echo(str(path))
 
@@ -584,7 +582,7 @@ def demo(notebook: Path | None, timeout: int) -> None:
     _execute_notebook(target, workspace, timeout)
     click.echo(f"done in {time.perf_counter() - started:.1f}s", err=True)
     with _reading() as db:
-        numbers, _ = queries.list_run_numbers(db, where=f"number > {int(before)}")
+        numbers, _ = queries.list_run_numbers(db, compile_filter(f"number > {int(before)}"))
         records = queries.run_records(db, numbers)
     if not records:
         _fail("the notebook recorded no runs")
@@ -609,7 +607,7 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat is untyped
     env = {**os.environ, "NBTRACK_DIR": str(workspace), "NBTRACK_NOTEBOOK": str(path)}
     package_root = Path(__file__).resolve().parents[1]
     if package_root.name not in ("site-packages", "dist-packages"):
@@ -624,4 +622,4 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
     except CellExecutionError as exc:
         _fail(f"the notebook failed:\n{exc}")
     finally:
-        nbformat.write(nb, path)
+        nbformat.write(nb, path)  # type: ignore[no-untyped-call]  # nbformat is untyped

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 __all__ = ["MAX_DIFF_BYTES", "environment"]
 
@@ -173,9 +174,9 @@ def _read_packages() -> dict[str, str]:
     return dict(sorted(packages.items(), key=lambda item: item[0].lower()))
 
 
-def _guarded(fn: object, default: object = None) -> object:
+def _guarded(fn: Callable[[], object], default: object = None) -> object:
     try:
-        return fn()  # type: ignore[operator]
+        return fn()
     except Exception:  # noqa: BLE001 - environment() never raises
         return default
 

@@ -7,7 +7,7 @@ a test checks that server responses carry exactly these keys.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 RunStatus = Literal["running", "finished", "failed", "crashed", "interrupted"]
 RUN_STATUSES: tuple[str, ...] = ("running", "finished", "failed", "crashed", "interrupted")
@@ -15,7 +15,7 @@ CellOutcome = Literal["ok", "error", "interrupted"]
 ChangeKind = Literal["added", "changed", "deleted"]
 
 #: A param value as stored: JSON-compatible.
-ParamValue = int | float | bool | str | None | list | dict
+ParamValue = int | float | bool | str | None | list[Any] | dict[str, Any]
 
 
 class MetricSummary(TypedDict):
@@ -50,6 +50,11 @@ class RunRecord(TypedDict):
     lost: int
     params: dict[str, ParamValue]
     summary: dict[str, float | None]
+
+
+def run_label(record: RunRecord) -> str:
+    """``#3 baseline``: how every view (tables, charts, diffs, reports) names a run."""
+    return f"#{record['number']} {record['name']}"
 
 
 class VariableChange(TypedDict):

@@ -114,7 +114,8 @@ class Recorder:
     def make_room(self) -> None:
         """Called by ``log()`` past :attr:`soon` queued calls: wake the writer, and when the
         queue is full wait until it has room again (backpressure)."""
-        self._wake.set()
+        if not self._wake.is_set():  # set() takes a lock: skip it while the writer is awake
+            self._wake.set()
         if len(self.points) < self.queue_max:
             return
         if not self._thread.is_alive():

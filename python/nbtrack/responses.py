@@ -9,15 +9,15 @@ A workspace that has recorded nothing yet reads as an empty store. ``RunNotFound
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import nbtrack
-from nbtrack import config
+from nbtrack import config, wire
+from nbtrack.condition import status_sql
+from nbtrack.filter import compile_selection, compile_sort
 from nbtrack.model import (
     ChartResponse,
     KeysResponse,
@@ -27,6 +27,7 @@ from nbtrack.model import (
     RunRecord,
     RunsPage,
     StatusInfo,
+    run_label,
 )
 from nbtrack.store import access, diff, downsample, queries, schema, writes
 from nbtrack.store.access import Connection
@@ -63,10 +64,12 @@ def runs_page(
         raise ValueError(f"limit must be between 0 and {MAX_LIMIT}")
     if offset < 0:
         raise ValueError("offset must be 0 or more")
+    selection = compile_selection(where, status=status, tag=tag, notebook=notebook,
+                                  search=search)
+    ordering = compile_sort(sort)
     with reading(path) as db:
         numbers, total = queries.list_run_numbers(
-            db, limit=limit, offset=offset, sort=sort, descending=descending, status=status,
-            tag=tag, notebook=notebook, search=search, where=where,
+            db, selection, ordering, descending=descending, limit=limit, offset=offset,
         )
         records = queries.run_records(db, numbers)
     return RunsPage(runs=records, total=total, limit=limit, offset=offset)
@@ -154,7 +157,7 @@ def chart(
                 for s in downsample.read_series(db, r["number"], r["id"], keys,
                                                 max_points=max_points, cache=_cache_for(path))
             ]
-            labels = {r["id"]: f"#{r['number']} {r['name']}" for r in records}
+            labels = {r["id"]: run_label(r) for r in records}
             built = charts.curves(series, labels, log_scale=log_scale, smoothing=smoothing)
         else:
             if not numbers:
@@ -196,7 +199,7 @@ def status(path: Path) -> StatusInfo:
     if path.exists():
         with reading(path) as db:
             version = schema.schema_version(db)
-            status_expr, args = queries.status_sql()
+            status_expr, args = status_sql()
             parts.append(db.execute(
                 f"SELECT COUNT(*) FROM runs WHERE deleted = 0 AND ({status_expr}) = 'running'",
                 args,
@@ -252,17 +255,7 @@ def parse_run_update(body: object) -> dict[str, Any]:
 
 def to_json(data: object) -> str:
     """JSON text of ``data``; NaN and infinities (not JSON) become ``null``."""
-    return json.dumps(_finite(data), allow_nan=False, separators=(",", ":"))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
+    return wire.dumps(data)
 
 
 @contextmanager

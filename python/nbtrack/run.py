@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,7 +77,7 @@ class Run:
         self, path: Path, number: int, run_id: str, *, live: bool = False,
         record: RunRecord | None = None,
     ) -> None:
-        self._path = Path(path)
+        self._path = path if isinstance(path, Path) else Path(path)
         self.number = number
         self.id = run_id
         self._live = live
@@ -85,12 +86,20 @@ class Run:
         self._next_step = 0
         self._known_keys: set[tuple[str, ...]] = set()
         self._rec = _recorder.recorder_for(self._path) if live else None
-        self._points = self._rec.points if self._rec else None
-        self._soon = self._rec.soon if self._rec else 0
+        #: The recorder's queue of ``log()`` calls (when not live: an empty one, never used).
+        self._points: deque[writes.PointsCall] = (
+            self._rec.points if self._rec is not None else deque()
+        )
+        self._soon = self._rec.soon if self._rec is not None else 0
         self._on_finish: list[Callable[[Run], None]] = []
         self._taps: tuple[list[Any], ...] = ()
         #: The thread capturing this run's environment, while it runs.
         self.env_pending: threading.Thread | None = None
+
+    @property
+    def workspace(self) -> Path:
+        """The workspace folder whose store holds this run."""
+        return self._path.parent.parent
 
     @property
     def recorder(self) -> _recorder.Recorder:
@@ -240,9 +249,9 @@ class Run:
             cell = current_cell.cell if current_cell.thread == _get_ident() else None
             entry = (self.number, step, time.time(), cell, keys, values)
             points = self._points
-            points.append(entry)  # type: ignore[union-attr]
-            if len(points) >= self._soon:  # type: ignore[arg-type]
-                self._rec.make_room()  # type: ignore[union-attr]
+            points.append(entry)
+            if len(points) >= self._soon:
+                self.recorder.make_room()
             if self._taps:
                 for tap in self._taps:
                     tap.append(entry)
@@ -395,7 +404,7 @@ class RunConfig(MutableMapping[str, Any]):
     def __setitem__(self, key: str, value: Any) -> None:
         self.update({key: value})
 
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:
         """Store several params at once."""
         params = dict(other, **kwargs)
         for key in params:
@@ -466,7 +475,7 @@ class History(Mapping[str, MetricSeries]):
     def steps(self, key: str) -> list[int]:
         return self._series[key]["step"]
 
-    def values(self, key: str | None = None) -> Any:  # type: ignore[override]
+    def values(self, key: str | None = None) -> Any:
         """The values of ``key`` (or, with no key, the Mapping's values)."""
         if key is None:
             return self._series.values()

@@ -134,7 +134,7 @@ def init(
         ws = Path(workspace).expanduser().resolve() if workspace else _config.workspace_dir()
         rec = _recorder.recorder_for(_config.db_path(ws))
         now = time.time()
-        record = {
+        record: dict[str, Any] = {  # the run's row
             "id": secrets.token_hex(6),
             "name": name,
             "status": "running",

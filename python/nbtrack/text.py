@@ -6,7 +6,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
-from nbtrack.model import RunDiffRecord, RunRecord
+from nbtrack.model import RunDiffRecord, RunRecord, run_label
 
 
 def fmt_value(value: Any, width: int = 24) -> str:
@@ -80,7 +80,7 @@ def runs_table(
 
 def diff_text(record: RunDiffRecord, show_all: bool = False) -> str:
     """A readable diff of runs: differing params, metric deltas, changed cells and variables."""
-    names = [f"#{r['number']} {r['name']}" for r in record["runs"]]
+    names = [run_label(r) for r in record["runs"]]
     out = ["diff of " + " vs ".join(names)]
     params = [d for d in record["params"] if show_all or not d["equal"]]
     out.append("\nparams" + ("" if show_all else " (differing)") + ":")

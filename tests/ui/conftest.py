@@ -4,12 +4,18 @@ The lab runs from this checkout without installing the package: the server exten
 imported from ``python/`` and the built lab extension (``npm run build``) is found through a
 temporary labextensions folder. Its root is a temporary workspace (``$NBTRACK_DIR``), so tests
 log runs with the Python API straight into the store the sidebar reads.
+
+Every test that uses ``lab_page`` fails when the page throws an uncaught error or logs a console
+error from nbtrack's code (see ``BrowserErrors``); a test that provokes one on purpose says so
+with ``lab_page.errors.expect(...)``. A missing Chromium fails the browser tests, it never skips
+them: deselect them with ``-m "not ui"`` (``$NBTRACK_CHROMIUM`` names another Chromium).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -17,7 +23,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -142,27 +148,150 @@ def chromium() -> Iterator[Any]:
     """Debian's Chromium through Playwright (never ``playwright install``)."""
     from playwright import sync_api
 
-    if not Path(CHROMIUM).exists():
-        # CI installs it (scripts/setup): there a missing browser is a failure, not a skip.
-        missing = pytest.fail if os.environ.get("CI") else pytest.skip
-        missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    executable = os.environ.get("NBTRACK_CHROMIUM", CHROMIUM)  # another build of Chromium
+    if not Path(executable).exists():
+        # A failure everywhere, not only under CI: a skipped browser test reads as a pass.
+        pytest.fail(f"no Chromium at {executable}: the browser tests need Debian's chromium "
+                    "(`sudo apt-get install chromium`, or run scripts/setup as root); "
+                    'to run the other tests without it: pytest -m "not ui"', pytrace=False)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
 
+#: Where nbtrack's browser code runs from: the lab extension's chunks
+#: (``/lab/extensions/nbtrack/static/...``) and its HTTP API (``/nbtrack/api/...``).
+NBTRACK_URL = re.compile(r"/(lab/extensions/)?nbtrack/")
+#: Uncaught "errors" that are browser notices, not exceptions in anyone's code.
+PAGE_ERROR_NOISE = [
+    # Chromium reports a ResizeObserver callback that resized what it observes as a window
+    # error; nothing threw, and Lumino's layouts trigger it on their own.
+    re.compile(r"ResizeObserver loop"),
+]
+
+
+@dataclass(frozen=True)
+class BrowserMessage:
+    """One thing a page reported: an uncaught error or a console message.
+
+    ``where`` is the console message's source (``url:line:column``) or the error's stack.
+    """
+
+    kind: str
+    text: str
+    where: str
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.text}\n    at {self.where or '(no location)'}"
+
+    @property
+    def from_nbtrack(self) -> bool:
+        """Whether nbtrack's code (its lab extension, API or inline widgets) reported it.
+
+        True when the text or the location names nbtrack, when the source is one of its URLs,
+        or when the source is a ``blob:`` module: that is how anywidget loads a widget's ES
+        module, and the only anywidgets in these tests are nbtrack's.
+        """
+        return ("nbtrack" in self.text.lower() or "nbtrack" in self.where.lower()
+                or bool(NBTRACK_URL.search(self.where)) or self.where.startswith("blob:"))
+
+
+@dataclass
+class BrowserErrors:
+    """Collects what a page reports and decides which messages fail the test.
+
+    Failing: every uncaught page error (except ``PAGE_ERROR_NOISE``) and every console error
+    from nbtrack's code (``BrowserMessage.from_nbtrack``), unless the test ``expect``-ed it.
+    Console errors from JupyterLab itself are kept in the console log but do not fail.
+    """
+
+    messages: list[BrowserMessage] = field(default_factory=list)
+    expected: list[re.Pattern[str]] = field(default_factory=list)
+    reported: int = 0
+
+    def attach(self, page: Any) -> None:
+        """Listen to ``page``'s uncaught errors and console messages."""
+        page.on("pageerror", self._on_page_error)
+        page.on("console", self._on_console)
+
+    def _on_page_error(self, error: Any) -> None:
+        self.messages.append(BrowserMessage("pageerror", str(error.message),
+                                            str(error.stack or "")))
+
+    def _on_console(self, message: Any) -> None:
+        location = message.location or {}
+        where = (f"{location.get('url', '')}:{location.get('lineNumber', 0)}"
+                 f":{location.get('columnNumber', 0)}" if location.get("url") else "")
+        self.messages.append(BrowserMessage(f"console.{message.type}", message.text, where))
+
+    def expect(self, pattern: str) -> None:
+        """Let errors matching the regex ``pattern`` (in text or location) pass: the test
+        provokes them on purpose, e.g. the 400 the server answers to a bad filter."""
+        self.expected.append(re.compile(pattern))
+
+    def is_failure(self, message: BrowserMessage) -> bool:
+        if any(p.search(message.text) or p.search(message.where) for p in self.expected):
+            return False
+        if message.kind == "pageerror":
+            return not any(p.search(message.text) for p in PAGE_ERROR_NOISE)
+        return message.kind == "console.error" and message.from_nbtrack
+
+    def failures(self) -> list[BrowserMessage]:
+        """The messages that fail the test, in the order they came."""
+        return [m for m in self.messages if self.is_failure(m)]
+
+    def check(self) -> None:
+        """Raise ``AssertionError`` listing the failing messages not reported before."""
+        failures = self.failures()
+        new, self.reported = failures[self.reported:], len(failures)
+        if new:
+            listed = "\n".join(str(m) for m in new)
+            raise AssertionError(
+                f"the page reported {len(new)} error(s) from nbtrack or uncaught:\n{listed}")
+
+    def log(self) -> str:
+        """Every message, failing ones marked ``FAIL``: the test's console log."""
+        return "\n".join(("FAIL " if self.is_failure(m) else "     ") + str(m)
+                         for m in self.messages)
+
+
+BROWSER_ERRORS = pytest.StashKey[BrowserErrors]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After a browser test's body: fail it on errors its page reported (``BrowserErrors``)."""
+    errors = item.stash.get(BROWSER_ERRORS, None)
+    try:
+        result = yield
+    except BaseException:
+        if errors is not None:  # the test failed already: show the page's errors beside it
+            try:
+                errors.check()
+            except AssertionError as problem:
+                item.add_report_section("call", "browser errors", str(problem))
+        raise
+    if errors is not None:
+        errors.check()
+    return result
+
+
 @pytest.fixture
 def lab_page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser page; page errors and console errors go to test-artifacts/."""
+    """A fresh browser page whose errors fail the test (``page.errors``: ``BrowserErrors``).
+
+    Its screenshot at the end and its console log go to test-artifacts/.
+    """
     context = chromium.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    errors = BrowserErrors()
+    errors.attach(page)
     page.errors = errors
+    request.node.stash[BROWSER_ERRORS] = errors
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"))
-    (ARTIFACTS / f"{request.node.name}-console.txt").write_text("\n".join(errors))
+    (ARTIFACTS / f"{request.node.name}-console.txt").write_text(errors.log())
     context.close()
+    errors.check()  # what came after the test's body (checked by pytest_runtest_call)

@@ -15,6 +15,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from ui_contrast import text_contrasts
 
 import nbtrack
 
@@ -126,6 +127,8 @@ def test_sorting_and_filtering_ask_the_server(
     assert rows.first.get_attribute("data-run-id") == two_runs["small-lr"]
     assert page.locator(".nbtrack-filter-mode").inner_text() == "where"
 
+    # The server answers a bad filter with 400, which the browser logs as a console error.
+    page.errors.expect(r"/nbtrack/api/runs\?\S*where=params\.lr%20%3C(&|:|$)")
     page.locator(".nbtrack-filter-input").fill("params.lr <")
     page.locator(".nbtrack-runs-error").wait_for()  # the server's message for a bad filter
     page.locator(".nbtrack-filter-input").fill("big")
@@ -199,28 +202,58 @@ def test_a_live_run_appears_and_its_curve_grows_while_it_logs(
         .wait_for(timeout=30_000)
 
 
-def test_the_panel_reads_well_in_the_dark_theme(
-    runs_lab: Any, two_runs: dict[str, str], lab_page: Any
+#: WCAG 2 contrast ratios: body text (1.4.3, level AA); chart labels are held to the bar for
+#: large text and graphics (1.4.11), which Vega's grey axis labels meet in both themes.
+BODY_TEXT, CHART_TEXT = 4.5, 3.0
+
+
+def _hard_to_read(page: Any, view: str) -> list[str]:
+    """The panel's texts whose contrast with what is behind them is too low, one line each."""
+    seen = text_contrasts(page, ".nbtrack-panel")
+    assert len(seen) > 10, f"{view}: found almost no text in the panel: {seen}"
+    return [f"{view}: {t}" for t in seen if t.ratio < (CHART_TEXT if t.svg else BODY_TEXT)]
+
+
+@pytest.mark.parametrize("theme", [DARK, LIGHT], ids=["dark", "light"])
+def test_the_panel_reads_well_in_the_dark_and_light_themes(
+    runs_lab: Any, two_runs: dict[str, str], lab_page: Any, theme: str
 ) -> None:
     page = lab_page
-    runs_lab.set_theme(DARK)
+    slug = "dark" if theme == DARK else "light"
+    runs_lab.set_theme(theme)
     try:
         _open_panel(page, runs_lab)
-        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'",
-                               timeout=30_000)
+        page.wait_for_function(
+            f"() => document.body.dataset.jpThemeLight === '{str(theme == LIGHT).lower()}'",
+            timeout=30_000)
+        for run_id in two_runs.values():
+            _row(page, run_id).wait_for(timeout=30_000)
+        # The table's headers and rows are among what is measured, not only the toolbar.
+        table = {t.element.split(".")[0] for t in text_contrasts(page, ".nbtrack-runs-table")}
+        assert {"th", "td", "span"} <= table, table
+        low = _hard_to_read(page, "runs table")
+
         for run_id in two_runs.values():
             _row(page, run_id).locator("input[type=checkbox]").check()
         page.wait_for_function(
             f"() => document.querySelectorAll({CHART_LINES!r}).length === 2", timeout=30_000)
-        _shot(page, "runs-panel-chart-dark")
+        assert any(t.svg for t in text_contrasts(page, ".nbtrack-chart")), "no axis labels"
+        low += _hard_to_read(page, "ticked rows and chart")
+        _shot(page, f"runs-panel-chart-{slug}")
+
         page.locator(".nbtrack-compare").click()
         page.locator(".nbtrack-diff-params tr[data-key='lr']").wait_for(timeout=30_000)
-        _shot(page, "runs-panel-diff-dark")
+        low += _hard_to_read(page, "diff")
+        _shot(page, f"runs-panel-diff-{slug}")
+
         _row(page, two_runs["big-lr"]).locator(".nbtrack-col-name").click()
         page.locator(".nbtrack-run-detail").wait_for(timeout=30_000)
-        _shot(page, "runs-panel-detail-dark")
+        low += _hard_to_read(page, "run detail")  # the pointer still hovers the clicked row
+        _shot(page, f"runs-panel-detail-{slug}")
     finally:
         runs_lab.set_theme(LIGHT)
+    assert not low, (f"text below a WCAG contrast of {BODY_TEXT}:1 ({CHART_TEXT}:1 for chart "
+                     f"labels) in the {theme} theme:\n" + "\n".join(low))
 
 
 def test_a_run_opens_its_notebook_and_the_toolbar_exports_the_run_report(

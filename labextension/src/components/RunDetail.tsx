@@ -34,6 +34,12 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
   return (
     <div className="nbtrack-run-detail" data-run-id={run.id}>
       {props.error ? <div className="nbtrack-error">{props.error}</div> : null}
+      {run.lost > 0 ? (
+        <div className="nbtrack-error nbtrack-lost">
+          {run.lost} item{run.lost === 1 ? '' : 's'} of this run could not be stored (see the
+          kernel's warnings and nbtrack.status()).
+        </div>
+      ) : null}
       <div className="nbtrack-run-header">
         <StatusBadge status={run.status} />
         <span className="nbtrack-run-title">{runLabel(run)}</span>

@@ -7,14 +7,18 @@ large store never holds it all in memory.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
+from nbtrack import wire
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
+from nbtrack.store.points import unpack
+from nbtrack.store.queries import IN_JSON, json_numbers
 from nbtrack.store.values import decode_param
 
 #: What ``export`` writes, in order, and each table's columns.
@@ -31,44 +35,59 @@ FORMATS = ("csv", "jsonl")
 _CHUNK = 200
 
 
-def rows(db: Connection, table: str, numbers: Sequence[int]) -> Iterator[tuple]:
+def rows(db: Connection, table: str, numbers: Sequence[int]) -> Iterator[tuple[Any, ...]]:
     """The rows of ``table`` (a :data:`TABLES` key) for the runs ``numbers``, in that order."""
     for start in range(0, len(numbers), _CHUNK):
         chunk = list(numbers[start : start + _CHUNK])
         yield from _ROWS[table](db, chunk)
 
 
-def _run_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+def _run_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     for r in queries.run_records(db, numbers):
-        yield tuple(r[c] for c in TABLES["runs"])  # type: ignore[literal-required]
+        record = cast("Mapping[str, Any]", r)  # read by column names that are not literals
+        yield tuple(record[c] for c in TABLES["runs"])
 
 
 def _ids(db: Connection, numbers: list[int]) -> dict[int, str]:
-    marks = ",".join("?" * len(numbers))
-    return dict(db.execute(f"SELECT number, id FROM runs WHERE number IN ({marks})", numbers))
+    return dict(db.execute(f"SELECT number, id FROM runs WHERE number {IN_JSON}",
+                           (json_numbers(numbers),)))
 
 
-def _param_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+def _param_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     ids = _ids(db, numbers)
-    marks = ",".join("?" * len(numbers))
     for run, key, value, kind in db.execute(
-        f"SELECT run, key, value, kind FROM params WHERE run IN ({marks}) ORDER BY run, key",
-        numbers,
+        f"SELECT run, key, value, kind FROM params WHERE run {IN_JSON} ORDER BY run, key",
+        (json_numbers(numbers),),
     ):
         yield run, ids.get(run), key, decode_param(value, kind), kind
 
 
-def _metric_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+#: Every chunk of points of the runs in one JSON array, by run number (as the params and
+#: cells tables), each series' chunks in ``seq`` order. The primary key (run, key, seq) gives
+#: that order without a sort, so rows stream from disk one series after another.
+_CHUNKS_OF_RUNS = (
+    'SELECT run, key, step_min, step_max, ordered, steps, "values", times, cells'
+    f" FROM metric_chunks WHERE run {IN_JSON} ORDER BY run, key, seq"
+)
+
+
+def _metric_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     ids = _ids(db, numbers)
-    for run in numbers:
-        for key in queries.metric_keys(db, run):
-            points = queries.metric_arrays(db, run, key)
+    names = dict(db.execute("SELECT id, key FROM metric_keys"))
+    rows = db.execute(_CHUNKS_OF_RUNS, (json_numbers(numbers),))
+    for run, run_rows in itertools.groupby(rows, key=lambda r: r[0]):
+        # One run's series at a time, in key order as everywhere else.
+        series = sorted((
+            (names[key], unpack(r[2:] for r in chunks))
+            for key, chunks in itertools.groupby(run_rows, key=lambda r: r[1])
+        ), key=lambda named: named[0])
+        for key, points in series:
             for step, value, t, cell in zip(points.steps, points.values, points.times,
                                             points.cells):
                 yield run, ids.get(run), key, step, value, t, cell or None
 
 
-def _summary_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+def _summary_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     ids = _ids(db, numbers)
     for run, items in queries.summaries_of(db, numbers).items():
         for s in items:
@@ -76,30 +95,18 @@ def _summary_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
                    s["max"], s["count"])
 
 
-def _cell_rows(db: Connection, numbers: list[int]) -> Iterator[tuple]:
+def _cell_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     ids = _ids(db, numbers)
-    marks = ",".join("?" * len(numbers))
     for row in db.execute(
         "SELECT id, run, session, execution_count, cell_id, source, started, duration, outcome,"
-        f" error_type, error_message FROM cells WHERE run IN ({marks}) ORDER BY run, started, id",
-        numbers,
+        f" error_type, error_message FROM cells WHERE run {IN_JSON} ORDER BY run, started, id",
+        (json_numbers(numbers),),
     ):
         yield (row[0], row[1], ids.get(row[1]), *row[2:])
 
 
 _ROWS = {"runs": _run_rows, "params": _param_rows, "metrics": _metric_rows,
          "summary": _summary_rows, "cells": _cell_rows}
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with non-finite floats as null (JSON has no NaN), containers walked."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    return value
 
 
 def csv_cell(value: Any) -> Any:
@@ -115,7 +122,9 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def write_rows(out: IO[str], fmt: str, columns: Sequence[str], data: Iterable[tuple]) -> int:
+def write_rows(
+    out: IO[str], fmt: str, columns: Sequence[str], data: Iterable[tuple[Any, ...]]
+) -> int:
     """Write ``data`` to ``out`` as CSV (with a header) or JSON Lines; return the row count."""
     count = 0
     if fmt == "csv":
@@ -126,7 +135,7 @@ def write_rows(out: IO[str], fmt: str, columns: Sequence[str], data: Iterable[tu
             count += 1
     elif fmt == "jsonl":
         for row in data:
-            record = {c: json_safe(v) for c, v in zip(columns, row)}
+            record = {c: wire.finite(v) for c, v in zip(columns, row)}
             out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
             count += 1
     else:

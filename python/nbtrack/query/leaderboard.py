@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from nbtrack.query.compiler import compile_filter
+from nbtrack.condition import Condition
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
 
@@ -20,10 +20,11 @@ MAX_PARAM_COLUMNS = 8
 
 
 def leaderboard_numbers(
-    db: Connection, metric: str, goal: str = "min", where: str | None = None,
+    db: Connection, metric: str, goal: str = "min", where: Condition | None = None,
     n: int | None = 10,
 ) -> tuple[list[tuple[int, float]], int]:
-    """``([(run number, best value)], total)``: the ``n`` best runs that logged ``metric``."""
+    """``([(run number, best value)], total)``: the ``n`` best runs (``None``: all) that
+    logged ``metric`` among those ``where`` (compiled by ``nbtrack.filter``) keeps."""
     if goal not in GOALS:
         raise ValueError(f"goal must be 'min' or 'max', not {goal!r}")
     if not isinstance(metric, str) or not metric:
@@ -31,10 +32,9 @@ def leaderboard_numbers(
     column = "s.min" if goal == "min" else "s.max"  # whitelisted by GOALS
     args: dict[str, Any] = {"lb_key": metric}
     clause = f"runs.deleted = 0 AND {column} IS NOT NULL"
-    if where and where.strip():
-        where_sql, where_args = compile_filter(where)
-        clause += f" AND ({where_sql})"
-        args.update(where_args)
+    if where is not None:
+        clause += f" AND ({where.sql})"
+        args.update(where.params)
     base = (f"FROM summary AS s JOIN runs ON runs.number = s.run"
             f" WHERE s.key = :lb_key AND {clause}")
     total = db.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
@@ -51,10 +51,10 @@ def leaderboard_numbers(
 
 
 def leaderboard(
-    db: Connection, metric: str, goal: str = "min", where: str | None = None,
+    db: Connection, metric: str, goal: str = "min", where: Condition | None = None,
     n: int | None = 10,
 ) -> Leaderboard:
-    """The :class:`Leaderboard` of ``metric`` over the runs ``where`` keeps."""
+    """The :class:`Leaderboard` of ``metric`` over the runs ``where`` keeps (all: ``None``)."""
     ranked, total = leaderboard_numbers(db, metric, goal, where, n)
     records = queries.run_records(db, [number for number, _ in ranked])
     by_number = {r["number"]: r for r in records}

@@ -1,12 +1,14 @@
-"""Deleting runs: hide them (``rm``), then drop their rows and files for good (``gc``)."""
+"""Deleting runs: hide them (``rm``), then drop their rows for good (``gc``).
+
+Only the store's rows are dropped: nbtrack writes no files of its own under ``.nbtrack/``
+yet, so ``gc`` never deletes a file (a user's files put there stay).
+"""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
-from pathlib import Path
 
-from nbtrack import config
+from nbtrack.store import queries
 from nbtrack.store.access import Connection, atomic
 
 #: Rows of runs that are gone (deleted, or with no run row at all), per table, in the order
@@ -27,43 +29,17 @@ _DROPS = (
 def soft_delete(db: Connection, numbers: Sequence[int]) -> int:
     """Mark runs deleted (hidden from every list; ``gc`` drops them); return how many."""
     with atomic(db):
-        count = 0
-        for number in numbers:
-            count += db.execute(
-                "UPDATE runs SET deleted = 1 WHERE number = ? AND deleted = 0", (number,)
-            ).rowcount
-    return count
+        return int(db.execute(
+            f"UPDATE runs SET deleted = 1 WHERE deleted = 0 AND number {queries.IN_JSON}",
+            (queries.json_numbers(numbers),),
+        ).rowcount)
 
 
-def collect_garbage(db: Connection, workspace: Path | None = None) -> dict[str, int]:
-    """Drop every row of deleted runs, orphan artifact files, then ``VACUUM``.
-
-    Returns the number of rows dropped per table and ``files``: artifact entries removed
-    (entries of ``.nbtrack/artifacts/`` named after no live run's id or number).
-    """
+def collect_garbage(db: Connection) -> dict[str, int]:
+    """Drop every row of deleted runs, then ``VACUUM``; the rows dropped per table."""
     dropped: dict[str, int] = {}
     with atomic(db):
         for table, sql in _DROPS:
             dropped[table] = db.execute(sql).rowcount
-    dropped["files"] = _drop_orphan_artifacts(db, config.store_dir(workspace))
     db.execute("VACUUM")
     return dropped
-
-
-def _drop_orphan_artifacts(db: Connection, store: Path) -> int:
-    folder = store / config.ARTIFACTS_DIRNAME
-    if not folder.is_dir():
-        return 0
-    live: set[str] = set()
-    for number, run_id in db.execute("SELECT number, id FROM runs WHERE deleted = 0"):
-        live.update((str(number), run_id))
-    removed = 0
-    for entry in folder.iterdir():
-        if entry.name.split(".")[0] in live:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-        removed += 1
-    return removed

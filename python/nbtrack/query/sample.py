@@ -7,6 +7,7 @@ wrote as plain dicts, so a test can compute the expected answer of a filter in P
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -60,36 +61,44 @@ def run_spec(i: int, start: float) -> dict[str, Any]:
     }
 
 
-def generate_runs(
-    db: Connection, n: int, *, start: float, chunk: int = 500
-) -> list[dict[str, Any]]:
-    """Write ``n`` runs (run ``i`` started ``i`` hours before ``start``); return their specs
-    with ``number`` and ``id`` filled in. ``stale`` runs read as crashed (old heartbeat)."""
+def generate_runs(db: Connection, n: int, *, start: float) -> list[dict[str, Any]]:
+    """Write ``n`` runs (run ``i`` started ``i`` hours before ``start``) in one transaction;
+    return their specs with ``number`` and ``id`` filled in. ``stale`` runs read as crashed
+    (old heartbeat).
+
+    Fast enough for tens of thousands of runs: the run rows go in with one ``executemany``,
+    params, points and summary values as one :class:`~nbtrack.store.writes.Batch`.
+    """
     specs = [run_spec(i, start) for i in range(n)]
-    key_ids = writes.KeyIds()
-    for first in range(0, n, chunk):
+    with atomic(db):
+        first = db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs").fetchone()[0]
+        rows = []
         batch = writes.Batch()
-        with atomic(db):
-            for spec in specs[first : first + chunk]:
-                stale = spec["status"] == "stale"
-                running = spec["status"] in ("running", "stale")
-                number = writes.insert_run(db, {
-                    "id": f"r{spec['i']:06d}", "name": spec["name"],
-                    "status": "running" if running else spec["status"],
-                    "notebook": spec["notebook"], "session": "gen", "host": "gen", "pid": 0,
-                    "started": spec["started"],
-                    "heartbeat": spec["started"] if stale else (start if running else None),
-                    "tags": spec["tags"], "notes": spec["notes"],
-                })
-                if not running:
-                    writes.update_run(db, number, {"ended": spec["started"] + 60.0})
-                spec.update(number=number, id=f"r{spec['i']:06d}")
-                writes.write_params(db, number, spec["params"])
-                for key, values in spec["metrics"].items():
-                    for step, value in enumerate(values):
-                        batch.points.append((number, step, spec["started"] + step, None,
-                                             (key,), (value,)))
-                for key, value in spec["summary"].items():
-                    batch.summary_overrides.append((number, key, value))
-        writes.write_batch(db, batch, key_ids)
+        for number, spec in enumerate(specs, start=first):
+            spec.update(number=number, id=f"r{spec['i']:06d}")
+            stale = spec["status"] == "stale"
+            running = spec["status"] in ("running", "stale")
+            rows.append((
+                number, spec["id"], spec["name"], "running" if running else spec["status"],
+                spec["notebook"], spec["started"],
+                None if running else spec["started"] + 60.0,
+                spec["started"] if stale else (start if running else None),
+                json.dumps(spec["tags"]), spec["notes"],
+            ))
+            batch.params.append((number, spec["params"]))
+            metrics = spec["metrics"]
+            if metrics:
+                keys = tuple(metrics)
+                for step, values in enumerate(zip(*metrics.values())):
+                    batch.points.append((number, step, spec["started"] + step, None, keys,
+                                         values))
+            for key, value in spec["summary"].items():
+                batch.summary_overrides.append((number, key, value))
+        db.executemany(
+            "INSERT INTO runs (number, id, name, status, notebook, session, host, pid, started,"
+            " ended, heartbeat, tags, notes)"
+            " VALUES (?, ?, ?, ?, ?, 'gen', 'gen', 0, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        writes.write_batch(db, batch)
     return specs

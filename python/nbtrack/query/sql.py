@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
 
-class SqlResult(list):  # type: ignore[type-arg]
+class SqlResult(list[dict[str, Any]]):
     """The rows of a query as dicts (a ``list``), with ``columns`` and :meth:`to_pandas`."""
 
     def __init__(self, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

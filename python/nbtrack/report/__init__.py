@@ -74,7 +74,8 @@ def read_notebook(path: str | os.PathLike[str]) -> dict[str, Any]:
     if nb.get("nbformat") != 4:
         import nbformat
 
-        return dict(nbformat.read(path, as_version=4))
+        upgraded = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # untyped
+        return dict(upgraded)
     return nb
 
 

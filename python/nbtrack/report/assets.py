@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from nbtrack import wire
 
 HERE = Path(__file__).parent
 STATIC = HERE.parent / "static"
 BUNDLE = STATIC / "vega-bundle.js"
 #: The global the inlined bundle's exports are put on (read by report.js).
 BUNDLE_GLOBAL = "nbtrackVega"
+#: What report.js uses from the bundle: charts are drawn without eval (the page's policy has no
+#: 'unsafe-eval'), so Vega's expression interpreter and a CSV parser that compiles nothing.
+REQUIRED_EXPORTS = ("vegaEmbed", "vega", "expressionInterpreter", "dsvFormat")
 
 
 class ReportError(RuntimeError):
@@ -35,17 +39,6 @@ def e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _finite(value: Any) -> Any:
-    """A JSON-safe copy: NaN and infinities become None (browsers reject them in JSON)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 _SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                                 "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
@@ -59,7 +52,7 @@ def json_for_script(data: Any) -> str:
     try:
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError:
-        text = json.dumps(_finite(data), separators=(",", ":"), ensure_ascii=False,
+        text = json.dumps(wire.finite(data), separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)
     return text.translate(_SCRIPT_UNSAFE)
 
@@ -121,10 +114,12 @@ def vega_bundle_script(path: Path | None = None) -> str:
         local, exported = local.strip(), (exported or local).strip()
         if _NAME.match(local) and _NAME.match(exported):
             exports[exported] = local
-    if "vegaEmbed" not in exports and "default" not in exports:
-        raise ReportError(
-            f"{path} does not export vegaEmbed; rebuild it with `npm run build:vega`."
-        )
     exports.setdefault("vegaEmbed", exports.get("default", ""))
+    lacking = [name for name in REQUIRED_EXPORTS if not exports.get(name)]
+    if lacking:
+        raise ReportError(
+            f"{path} does not export {', '.join(lacking)} (an older build); rebuild it with "
+            "`npm ci && npm run build:vega`."
+        )
     body = ",".join(f"{json.dumps(k)}:{v}" for k, v in sorted(exports.items()))
     return inline_js(f"{source}\n;window.{BUNDLE_GLOBAL}=Object.freeze({{{body}}});\n")

@@ -96,7 +96,7 @@ def match_executions(cells: Sequence[Mapping[str, Any]],
 def _markdown_renderer(attachments: Mapping[str, Any]) -> Any:
     import mistune
 
-    class Renderer(mistune.HTMLRenderer):  # type: ignore[misc, name-defined]
+    class Renderer(mistune.HTMLRenderer):
         """Raw HTML escaped; images only from the notebook itself; links open elsewhere."""
 
         def link(self, text: str, url: str, title: str | None = None) -> str:
@@ -231,7 +231,7 @@ def _ansi_html(text: str) -> str:
         from nbconvert.filters.ansi import ansi2html
     except ImportError:  # pragma: no cover - nbconvert is a dependency
         return e(_ANSI.sub("", text))
-    return str(ansi2html(text))
+    return str(ansi2html(text))  # type: ignore[no-untyped-call]  # nbconvert's filters are untyped
 
 
 def _image_size(metadata: Mapping[str, Any], mime: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack import config
-from nbtrack.model import CellExecution, MetricSeries, MetricSummary, RunRecord
+from nbtrack.model import CellExecution, MetricSeries, MetricSummary, RunRecord, run_label
 from nbtrack.store import access, downsample, queries
 from nbtrack.store.access import Connection
 
@@ -48,7 +48,7 @@ class RunData:
 
     @property
     def label(self) -> str:
-        return f"#{self.record['number']} {self.record['name']}"
+        return run_label(self.record)
 
     @property
     def anchor(self) -> str:
@@ -130,6 +130,7 @@ def read_store(
         if not numbers:
             return view
         summaries = queries.summaries_of(db, numbers)
+        environments = queries.environments_of(db, numbers)
         for record in queries.run_records(db, numbers):
             number = record["number"]
             series: list[MetricSeries] = []
@@ -144,7 +145,7 @@ def read_store(
                     downsample.series_of(record["id"], summary["key"], points, max_points)
                 )
             data = RunData(record, summaries.get(number, []), series,
-                           queries.environment_of(db, number))
+                           environments.get(number, {}))
             view.runs.append(data)
             view.by_number[number] = data
         view.executions = _executions(db, [r.number for r in view.runs])

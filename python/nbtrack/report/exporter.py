@@ -47,7 +47,9 @@ class RunReportExporter(Exporter):
     def _file_extension_default(self) -> str:
         return ".html"
 
-    def from_notebook_node(
+    # nbconvert's Exporter types this as returning a notebook; its own text exporters
+    # (TemplateExporter, HTMLExporter) return the text, as this one does, and ignore it too.
+    def from_notebook_node(  # type: ignore[override]
         self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[str, dict[str, Any]]:
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)

@@ -1,5 +1,9 @@
 // nbtrack run report: draws every chart with the Vega bundle inlined above (no network),
 // and sizes the sandboxed frames that hold HTML outputs. Runs as a module after the bundle.
+//
+// The page's Content-Security-Policy has no 'unsafe-eval' (a notebook's own Vega spec is drawn
+// in this page, which JupyterLab opens trusted), so nothing here may compile code at run time:
+// Vega expressions go through Vega's interpreter and inline CSV/TSV through parseRows.
 
 const lib = window.nbtrackVega;
 
@@ -12,6 +16,29 @@ function offlineLoader(vega) {
   loader.http = refuse;
   loader.file = refuse;
   return loader;
+}
+
+// d3-dsv's parse() builds row objects with Function; parseRows() does not. Same rows: a header
+// line (or format.header) names the columns and a missing cell is "" (as d3-dsv gives).
+function delimited(delimiter) {
+  const reader = (data, format) => {
+    const sep = delimiter || (format && format.delimiter);
+    const rows = lib.dsvFormat(sep).parseRows(String(data));
+    const header = format && format.header ? format.header.map(String) : rows.shift() || [];
+    return rows.map((row) => {
+      const datum = {};
+      header.forEach((name, i) => { datum[name] = row[i] || ''; });
+      return datum;
+    });
+  };
+  reader.responseType = 'text';
+  return reader;
+}
+
+function useEvalFreeFormats(vega) {
+  vega.formats('dsv', delimited(null));
+  vega.formats('csv', delimited(','));
+  vega.formats('tsv', delimited('\t'));
 }
 
 function fail(figure, message) {
@@ -29,6 +56,7 @@ async function drawCharts() {
     figures.forEach((f) => fail(f, 'the Vega library is missing from this file'));
     return;
   }
+  useEvalFreeFormats(lib.vega);
   const loader = offlineLoader(lib.vega);
   for (const figure of figures) {
     try {
@@ -38,6 +66,8 @@ async function drawCharts() {
         renderer: 'svg',
         actions: false,
         loader,
+        ast: true,
+        expr: lib.expressionInterpreter,
       });
       figure.dataset.state = 'drawn';
     } catch (error) {

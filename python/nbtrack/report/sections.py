@@ -126,7 +126,8 @@ def comparison_section(view: StoreView, page: Page) -> str:
     runs = view.runs
     keys = sorted(set().union(*(r.record["params"] for r in runs)))
     missing = object()
-    differing, same = [], []
+    differing: list[str] = []
+    same: list[str] = []
     for key in keys:
         values = [r.record["params"].get(key, missing) for r in runs]
         (same if missing not in values and _same(values) else differing).append(key)
@@ -262,7 +263,8 @@ def _environment_block(runs: Sequence[RunData], wanted: set[str], several: bool)
             lines = str(git["diff"]).count("\n")
             diff = (f'<details class="git-diff"><summary>Uncommitted changes ({lines} lines of '
                     f'<code>git diff</code>)</summary><pre>{e(git["diff"])}</pre></details>')
-    packages = env.get("packages") if isinstance(env.get("packages"), Mapping) else {}
+    found = env.get("packages")
+    packages: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     key_rows = "".join(
         f'<tr><th scope="row">{e(name)}</th><td>{e(version)}</td></tr>'
         for name, version in packages.items() if _norm_pkg(name) in wanted

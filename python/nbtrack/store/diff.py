@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
-
-import sqlite_utils
 
 from nbtrack.model import (
     CellDiff,
@@ -18,26 +16,25 @@ from nbtrack.model import (
     VariableDelta,
 )
 from nbtrack.store import queries
+from nbtrack.store.access import Connection
 
 _MISSING = "<missing>"
 
 
-def diff_runs(db: sqlite_utils.Database, numbers: Sequence[int]) -> RunDiffRecord:
+def diff_runs(db: Connection, numbers: Sequence[int]) -> RunDiffRecord:
     """Compare two or more runs; cells and variables compare the first run with the last."""
     if len(numbers) < 2:
         raise ValueError("diff needs at least two runs")
-    records = queries.run_records(db, numbers)
-    summaries = queries.summaries_of(db, numbers)
+    records = queries.run_records(db, numbers)  # params and summary values, batched
     first, last = numbers[0], numbers[-1]
     cells_a = queries.cell_executions(db, first)
     cells_b = queries.cell_executions(db, last)
-    envs = [queries.environment_of(db, n) for n in numbers]
+    environments = queries.environments_of(db, numbers)
+    envs = [environments[n] for n in numbers]
     return RunDiffRecord(
         runs=records,
         params=_value_deltas([r["params"] for r in records]),
-        metrics=_metric_deltas([
-            {s["key"]: s["value"] for s in summaries[n]} for n in numbers
-        ]),
+        metrics=_metric_deltas([r["summary"] for r in records]),
         cells=diff_cells(cells_a, cells_b),
         variables=_variable_deltas(cells_a, cells_b),
         # A run whose environment was never captured has nothing to compare.
@@ -47,7 +44,7 @@ def diff_runs(db: sqlite_utils.Database, numbers: Sequence[int]) -> RunDiffRecor
 
 
 def _value_deltas(
-    dicts: Sequence[dict[str, Any]], only_different: set[str] = frozenset()  # type: ignore[assignment]
+    dicts: Sequence[dict[str, Any]], only_different: Collection[str] = frozenset()
 ) -> list[ValueDelta]:
     keys = sorted(set().union(*dicts))
     out: list[ValueDelta] = []
@@ -115,6 +112,7 @@ def diff_cells(a: Sequence[CellExecution], b: Sequence[CellExecution]) -> list[C
             pairs.append((left[k] if k < len(left) else None, right[k] if k < len(right) else None))
     out: list[CellDiff] = []
     for index, (ca, cb) in enumerate(pairs):
+        either = ca or cb
         sa = ca["source"] if ca else None
         sb = cb["source"] if cb else None
         text = "".join(
@@ -126,7 +124,7 @@ def diff_cells(a: Sequence[CellExecution], b: Sequence[CellExecution]) -> list[C
         )
         out.append(
             CellDiff(
-                index=index, cell_id=(ca or cb or {}).get("cell_id"),  # type: ignore[union-attr]
+                index=index, cell_id=either["cell_id"] if either else None,
                 a_source=sa, b_source=sb, diff=text, equal=sa == sb,
             )
         )

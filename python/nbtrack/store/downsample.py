@@ -19,10 +19,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import sqlite_utils
-
 from nbtrack.model import MetricSeries
 from nbtrack.store import queries
+from nbtrack.store.access import Connection
 from nbtrack.store.points import PointArrays, unpack
 
 #: Series with at least this many points are scanned with numpy when it is installed.
@@ -93,7 +92,7 @@ def series_of(run_id: str, key: str, points: PointArrays, max_points: int) -> Me
 
 
 def read_series(
-    db: sqlite_utils.Database,
+    db: Connection,
     run: int,
     run_id: str,
     keys: Iterable[str] | None = None,
@@ -153,7 +152,7 @@ class SeriesCache:
 
 
 def read_points(
-    db: sqlite_utils.Database, run: int, key: str, *, after_step: int | None = None
+    db: Connection, run: int, key: str, *, after_step: int | None = None
 ) -> PointArrays:
     """One metric's points, as :func:`nbtrack.store.queries.metric_arrays` reads them.
 
@@ -173,14 +172,14 @@ def read_points(
             break
         last_max = step_max
     else:
-        columns = [array(code) for code in "qddq"]
+        columns: list[array[Any]] = [array(code) for code in "qddq"]
         for i, column in enumerate(columns, start=3):
             column.frombytes(b"".join(row[i] for row in rows))
         points = PointArrays(*columns)
     return points if after_step is None else points.after(after_step)
 
 
-def _version(db: sqlite_utils.Database, run: int, key: str) -> int | None:
+def _version(db: Connection, run: int, key: str) -> int | None:
     """The last chunk number of one series: chunks are only appended, so it marks a change."""
     row = db.execute(
         "SELECT c.seq FROM metric_chunks AS c JOIN metric_keys AS k ON k.id = c.key"

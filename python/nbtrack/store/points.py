@@ -23,10 +23,10 @@ CHUNK_POINTS = 8192
 class PointArrays:
     """One metric's points as parallel arrays, ordered by step with unique steps."""
 
-    steps: array
-    values: array
-    times: array
-    cells: array
+    steps: array[int]
+    values: array[float]
+    times: array[float]
+    cells: array[int]
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -46,7 +46,7 @@ def is_ordered(steps: Sequence[int]) -> bool:
     return all(a < b for a, b in zip(steps, steps[1:]))
 
 
-def floats(values: Sequence[float]) -> array:
+def floats(values: Sequence[float]) -> array[float]:
     """Values as float64; an int too large for a float becomes +/-inf instead of failing."""
     try:
         return array("d", values)
@@ -93,7 +93,8 @@ def unpack(rows: Iterable[Sequence[Any]]) -> PointArrays:
         for column, blob in zip(columns, blobs):
             column.append(blob)
     out = empty()
-    for target, column in zip((out.steps, out.values, out.times, out.cells), columns):
+    targets: tuple[array[Any], ...] = (out.steps, out.values, out.times, out.cells)
+    for target, column in zip(targets, columns):
         target.frombytes(b"".join(column))  # one copy per column
     if in_order:
         return out

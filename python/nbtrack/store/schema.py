@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time (see above)
+    from sqlite_utils import Database
 
 #: The name of this store's migration set in ``_sqlite_migrations``.
 MIGRATION_SET = "nbtrack"
 
 
-def m001_initial(db: Any) -> None:
+def m001_initial(db: Database) -> None:
     """Runs, params, metric points, summaries, cell executions, variables, environments.
 
     Metric points are stored in chunks: one row holds up to ``CHUNK_POINTS`` consecutive points
@@ -117,7 +120,7 @@ def m001_initial(db: Any) -> None:
     )
 
 
-def m002_summary_indexes(db: Any) -> None:
+def m002_summary_indexes(db: Database) -> None:
     """Indexes for filtering and ranking runs by metric (``nbtrack.query``).
 
     ``summary_key_value`` indexes each metric's summary value (the explicit one if set, else the
@@ -135,14 +138,14 @@ def m002_summary_indexes(db: Any) -> None:
     )
 
 
-def m003_lost_items(db: Any) -> None:
+def m003_lost_items(db: Database) -> None:
     """``runs.lost``: how many of the run's items (metric points, cells, params...) the
     recorder could not store."""
     db.executescript("ALTER TABLE runs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;")
 
 
 #: Every migration, in the order they apply. Append new ones; never edit an applied one.
-MIGRATIONS: tuple[Callable[[Any], None], ...] = (
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_initial, m002_summary_indexes, m003_lost_items,
 )
 

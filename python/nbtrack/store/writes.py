@@ -56,7 +56,7 @@ class KeyIds:
         self._ids: dict[str, int] = {}
         self._tails: dict[tuple[int, int], tuple[int, int | None]] = {}
 
-    def tail(self, conn: Any, run: int, key_id: int) -> tuple[int, int | None]:
+    def tail(self, conn: Connection, run: int, key_id: int) -> tuple[int, int | None]:
         """``(next chunk number, highest step stored)`` of one series (None: no points yet)."""
         tail = self._tails.get((run, key_id))
         if tail is None:
@@ -71,7 +71,7 @@ class KeyIds:
         """Remember a series' tail after chunks were written to it."""
         self._tails[(run, key_id)] = (next_seq, step_max)
 
-    def ids(self, conn: Any, keys: Iterable[str]) -> dict[str, int]:
+    def ids(self, conn: Connection, keys: Iterable[str]) -> dict[str, int]:
         missing = [k for k in keys if k not in self._ids]
         if missing:
             conn.executemany(
@@ -179,7 +179,7 @@ def write_batch(conn: Connection, batch: Batch, key_ids: KeyIds | None = None) -
     return written
 
 
-def _write_points(conn: Any, calls: Sequence[PointsCall], key_ids: KeyIds) -> int:
+def _write_points(conn: Connection, calls: Sequence[PointsCall], key_ids: KeyIds) -> int:
     """Insert every point of ``calls`` as chunks and bring the affected summaries up to date."""
     if not calls:
         return 0
@@ -225,7 +225,10 @@ def _series(calls: Sequence[PointsCall]) -> dict[tuple[int, str], tuple[list[Any
             groups[(call[0], call[4])] = [index]
         else:
             found.append(index)
-    parts: dict[tuple[int, str], list[tuple[list[int], list[Any], ...]]] = {}
+    # Per group: (call indices, steps, values, times, cells).
+    parts: dict[
+        tuple[int, str], list[tuple[list[int], list[Any], list[Any], list[Any], list[Any]]]
+    ] = {}
     for (run, keys), indices in groups.items():
         _, steps, times, cells, _, value_rows = (
             list(col) for col in zip(*(calls[i] for i in indices))
@@ -259,7 +262,7 @@ def _summary_of_new_steps(
     }
 
 
-def _recompute_summary(conn: Any, run: int, key: str, key_id: int) -> None:
+def _recompute_summary(conn: Connection, run: int, key: str, key_id: int) -> None:
     """Compute one series' summary from all its stored points (keeps an explicit override)."""
     points = unpack(conn.execute(
         'SELECT step_min, step_max, ordered, steps, "values", times, cells FROM metric_chunks'

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nbtrack.query.lexer import FilterError, Token, tokenize
+from nbtrack.filter.lexer import FilterError, Token, tokenize
 
 #: Fields that are columns of a run (``started`` is another name for ``created``).
 RUN_FIELDS = ("name", "id", "number", "status", "notebook", "notes", "tags", "created", "started")

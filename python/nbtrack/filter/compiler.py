@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from nbtrack.condition import SUMMARY_VALUE, Condition, status_sql
+from nbtrack.filter.lexer import FilterError
+from nbtrack.filter.parser import BoolOp, Compare, Field, InList, Literal, Node, Not, parse
 from nbtrack.model import RUN_STATUSES
-from nbtrack.query.lexer import FilterError
-from nbtrack.query.parser import BoolOp, Compare, Field, InList, Literal, Node, Not, parse
 
 #: Prefix of every parameter name the compiled SQL uses (never clashes with the caller's).
 PARAM_PREFIX = "w_"
@@ -22,19 +23,14 @@ PARAM_PREFIX = "w_"
 _NUMERIC = "typeof(value) IN ('integer', 'real')"
 _TEXT = "typeof(value) = 'text'"
 
-#: The summary value of a metric: an explicit value (JSON text) overrides the last one. The
-#: index ``summary_key_value`` (migration m002) is on exactly this expression.
-SUMMARY_VALUE = "(CASE WHEN override IS NOT NULL THEN json_extract(override, '$') ELSE last END)"
-
 _RUN_TEXT = {"name": "runs.name", "id": "runs.id", "notebook": "runs.notebook",
              "notes": "runs.notes"}
 _ORDER = ("<", "<=", ">", ">=")
 
 
-def compile_filter(
-    text: str, *, now: float | None = None
-) -> tuple[str, dict[str, Any]]:
-    """``(sql, params)``: a condition on ``runs`` selecting the runs the filter ``text`` keeps.
+def compile_filter(text: str, *, now: float | None = None) -> Condition:
+    """A :class:`~nbtrack.condition.Condition` on ``runs`` keeping the runs the filter
+    ``text`` keeps (a ``(sql, params)`` named tuple).
 
     ``now`` (default: the current time) anchors relative times such as ``-7d``. Raises
     :class:`FilterError` (a ``ValueError``) with the column of the problem.
@@ -49,8 +45,8 @@ class _Compiler:
         self.params: dict[str, Any] = {}
         self.count = 0
 
-    def compile(self, node: Node) -> tuple[str, dict[str, Any]]:
-        return self.node(node), self.params
+    def compile(self, node: Node) -> Condition:
+        return Condition(self.node(node), self.params)
 
     def bind(self, value: Any) -> str:
         name = f"{PARAM_PREFIX}{self.count}"
@@ -290,12 +286,9 @@ class _Compiler:
 
     # -- helpers -------------------------------------------------------------------------
     def status_expr(self) -> str:
-        from nbtrack.store.queries import status_sql
-
-        expr, args = status_sql(self.now)
-        name = f"{PARAM_PREFIX}stale"
-        self.params[name] = args["stale"]
-        return "(" + expr.replace(":stale", ":" + name) + ")"
+        expr, args = status_sql(self.now, param=f"{PARAM_PREFIX}stale")
+        self.params.update(args)
+        return f"({expr})"
 
     def text_value(self, lit: Literal, field: Field) -> str:
         if lit.kind in ("string", "date"):

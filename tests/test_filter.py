@@ -18,7 +18,7 @@ import pytest
 
 import nbtrack
 from nbtrack import config
-from nbtrack.query import FilterError, compile_filter
+from nbtrack.filter import FilterError, compile_filter
 from nbtrack.query.sample import generate_runs
 from nbtrack.store import access
 
@@ -359,3 +359,98 @@ def test_sort_names_are_never_sql_either(store) -> None:
     with pytest.raises(ValueError):
         nbtrack.runs(sort="number; DROP TABLE runs", workspace=ws)
     assert _counts(ws) == before
+
+
+# -- sorting ----------------------------------------------------------------------------------
+
+def sort_value(s: Spec, name: str) -> Any:
+    """The value ``nbtrack.runs(sort=name)`` orders run ``s`` by, computed in Python."""
+    kind, _, key = name.partition(".")
+    if kind == "params":
+        return s["params"].get(key)
+    base, _, aggregate = key.rpartition(".")
+    if aggregate in ("min", "max", "last"):
+        values = s["metrics"].get(base)
+        if not values:
+            return None
+        return {"min": min, "max": max, "last": lambda v: v[-1]}[aggregate](finite(values))
+    return summary_value(s, key)
+
+
+@pytest.mark.parametrize("sort", ["metrics.loss.min", "-metrics.loss.max", "metrics.loss.last",
+                                  "-metrics.acc", "params.arch", "-params.lr"])
+def test_sorting_by_metrics_and_params_matches_python(store, sort) -> None:
+    ws, specs = store
+    name, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
+    keyed = [(sort_value(s, name), s["number"]) for s in specs]
+    with_value = sorted((k for k in keyed if k[0] is not None), reverse=descending)
+    without = sorted((k for k in keyed if k[0] is None), reverse=descending)
+    listed = nbtrack.runs(sort=sort, workspace=ws)
+    assert [r["number"] for r in listed.records()] == [n for _, n in with_value + without]
+    assert with_value, "a test sort should have values to sort by"
+
+
+def test_a_metric_named_like_an_aggregate_sorts_by_its_own_value(workspace: Path) -> None:
+    for name, values in (("a", [3.0, 1.0]), ("b", [2.0, 2.5]), ("c", [1.0, 3.0])):
+        with nbtrack.init(name=name, capture_env=False) as run:
+            for step, value in enumerate(values):
+                run.log({"loss": value, "loss.min": -value}, step=step)
+
+    def names(sort: str) -> list[str]:
+        return [r.name for r in nbtrack.runs(sort=sort)]
+
+    assert names("metrics.loss.min") == ["c", "b", "a"]  # the metric loss.min: -3, -2.5, -1
+    assert names("metrics.loss.max") == ["b", "a", "c"]  # the max of loss: 2.5, 3, 3
+    assert names("-metrics.loss.last") == ["c", "b", "a"]  # the last loss: 3, 2.5, 1
+
+
+# -- the package's place ------------------------------------------------------------------------
+
+PACKAGE = Path(nbtrack.__file__).parent
+
+
+def imported_modules(folder: Path) -> set[str]:
+    """Every module the ``.py`` files of ``folder`` import (relative imports resolved)."""
+    import ast
+
+    found: set[str] = set()
+    for path in folder.glob("*.py"):
+        package = "nbtrack." + ".".join(path.parent.relative_to(PACKAGE).parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                    base = f"{parent}.{base}" if base else parent
+                found.add(base)
+                found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_the_store_and_the_filter_language_do_not_import_each_other() -> None:
+    store = imported_modules(PACKAGE / "store")
+    language = imported_modules(PACKAGE / "filter")
+    assert not {m for m in store if m.startswith(("nbtrack.filter", "nbtrack.query"))}, store
+    assert not {m for m in language if m.startswith(("nbtrack.store", "nbtrack.query"))}
+    assert "nbtrack.condition" in store and "nbtrack.condition" in language
+
+
+def test_the_store_refuses_an_uncompiled_filter(store) -> None:
+    from nbtrack.store import queries
+
+    db = access.connect(config.db_path(store[0]), readonly=True)
+    try:
+        with pytest.raises(TypeError, match="compiled Condition"):
+            queries.list_run_numbers(db, "params.lr < 0.01")  # type: ignore[arg-type]
+    finally:
+        db.close()
+
+
+def test_the_filter_language_is_importable_where_it_used_to_be() -> None:
+    from nbtrack.query import FilterError as OldError
+    from nbtrack.query import compile_filter as old_compile
+
+    assert OldError is nbtrack.FilterError is FilterError
+    assert old_compile("params.lr < 0.01") == compile_filter("params.lr < 0.01")
