@@ -131,7 +131,7 @@ def _class_has(tp: type, attr: str) -> bool:
 def _qualified_name(tp: type) -> str:
     """``int``, ``numpy.ndarray``, ``pandas.DataFrame``, ``torch.nn.Linear``, ``Foo``."""
     module = getattr(tp, "__module__", None) or ""
-    qualname = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?")
+    qualname = str(getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?"))
     qualname = qualname.rpartition("<locals>.")[2]  # a class defined inside a function
     if module in ("builtins", "__main__"):
         return qualname
@@ -184,7 +184,7 @@ def _type_info(tp: type) -> _TypeInfo:
     return info
 
 
-def _fingerprint(value: object) -> tuple:
+def _fingerprint(value: object) -> tuple[object, ...]:
     """A cheap summary that changes when an object is mutated in the common ways.
 
     Immutable scalars by value; builtin containers by length; arrays and frames by shape;
@@ -227,7 +227,7 @@ class _BoundedRepr(reprlib.Repr):
         self.maxlong = 60
         self.maxother = MAX_REPR
 
-    def _items(self, x: Collection, level: int, limit: int, left: str, right: str) -> str:
+    def _items(self, x: Collection[object], level: int, limit: int, left: str, right: str) -> str:
         if len(x) == 0:
             return left + right
         if level <= 0:
@@ -237,7 +237,7 @@ class _BoundedRepr(reprlib.Repr):
             parts.append("...")
         return left + ", ".join(parts) + right
 
-    def repr_dict(self, x: dict, level: int) -> str:
+    def repr_dict(self, x: dict[object, object], level: int) -> str:
         if not x:
             return "{}"
         if level <= 0:
@@ -250,10 +250,10 @@ class _BoundedRepr(reprlib.Repr):
             parts.append("...")
         return "{" + ", ".join(parts) + "}"
 
-    def repr_set(self, x: set, level: int) -> str:
+    def repr_set(self, x: set[object], level: int) -> str:
         return self._items(x, level, self.maxset, "{", "}") if x else "set()"
 
-    def repr_frozenset(self, x: frozenset, level: int) -> str:
+    def repr_frozenset(self, x: frozenset[object], level: int) -> str:
         inner = self._items(x, level, self.maxfrozenset, "{", "}") if x else ""
         return f"frozenset({inner})"
 
@@ -528,7 +528,7 @@ class NamespaceWatcher:
         self._start: _Snapshot | None = None  # the namespace as the cell began
         self._baseline: _Snapshot | None = None  # as the previous cell ended
         self._baseline_of = 0  # id() of the namespace the baseline was read from
-        self._watched: dict[str, tuple[int, tuple]] = {}
+        self._watched: dict[str, tuple[int, tuple[object, ...]]] = {}
         self._touched: frozenset[str] = frozenset()
 
     def _visible(self, name: object) -> bool:
@@ -587,7 +587,7 @@ class NamespaceWatcher:
                 ids = [id(ns[names[0]])]
             elif names:
                 getter = getter or itemgetter(*names)
-                ids = list(map(id, getter(ns)))  # type: ignore[call-overload]
+                ids = list(map(id, getter(ns)))  # type: ignore[arg-type]  # itemgetter of 2+ names: a tuple
             else:
                 ids = []
         last = next(reversed(ns), _MISSING) if isinstance(ns, dict) else _MISSING
@@ -601,7 +601,7 @@ class NamespaceWatcher:
             if start is None or self._baseline_of != id(ns) or len(ns) != start.size:
                 start = self._snapshot(ns, start)[0]
             found = scan(source) if source else EMPTY_SCAN
-            watched: dict[str, tuple[int, tuple]] = {}
+            watched: dict[str, tuple[int, tuple[object, ...]]] = {}
             functions: list[types.FunctionType] = []
             for name in found.mentioned:
                 value = ns.get(name, _MISSING)
@@ -637,7 +637,8 @@ class NamespaceWatcher:
                 kind = changes[name]
                 if kind == "deleted":
                     known = self._watched.get(name)
-                    type_name = _type_info(known[1][0]).name if known else ""
+                    tp = known[1][0] if known else None  # a fingerprint starts with the type
+                    type_name = _type_info(tp).name if isinstance(tp, type) else ""
                     records.append(_record(name, kind, type_name, ""))
                 else:
                     records.append(describe(name, ns.get(name), kind))

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 from IPython.display import display
-from IPython.utils.process import arg_split
+from IPython.utils.process import arg_split  # type: ignore[attr-defined]  # re-exported per OS
 
 import nbtrack
 from nbtrack import api, recorder, session, text
@@ -48,7 +49,8 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
 
 def build_parser(prog: str = "%track") -> MagicArgumentParser:
     """The declared arguments of ``%track`` (subcommands) and ``%%track``."""
-    parser = MagicArgumentParser(prog=prog, description="Start, stop and annotate nbtrack runs.")
+    parser = MagicArgumentParser(  # type: ignore[no-untyped-call]  # IPython's, untyped
+        prog=prog, description="Start, stop and annotate nbtrack runs.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=MagicArgumentParser)
 
     start = sub.add_parser("start", help="start a run (finishing the active one)",
@@ -103,7 +105,7 @@ def build_parser(prog: str = "%track") -> MagicArgumentParser:
 
 
 def build_cell_parser() -> MagicArgumentParser:
-    parser = MagicArgumentParser(
+    parser = MagicArgumentParser(  # type: ignore[no-untyped-call]  # IPython's, untyped
         prog="%%track", description="Run this cell as one run: finished when the cell ends, "
         "failed if it raises, interrupted on interrupt.",
     )
@@ -168,7 +170,8 @@ def _help_text() -> str:
     parser = build_parser()
     parts = [parser.format_help()]
     for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
-        for name, subparser in action.choices.items():
+        choices: dict[str, argparse.ArgumentParser] = action.choices  # type: ignore[assignment]  # subparsers' choices map names to parsers
+        for name, subparser in choices.items():
             parts.append(f"--- %track {name} ---\n{subparser.format_help()}")
     parts.append(build_cell_parser().format_help())
     return "\n".join(parts)
@@ -192,7 +195,8 @@ class TrackMagics(Magics):
         if not no_auto_params:
             # Only configuration-like names: bound by a literal assignment (lr = 0.01), not
             # loop counters or computed results (see capture.ConfigNames).
-            config.update(scalar_params(self.shell.user_ns, self.shell.user_ns_hidden,
+            shell = self._shell()
+            config.update(scalar_params(shell.user_ns, shell.user_ns_hidden,
                                         names=self.hooks.config.names))
         config.update(explicit)
         return session.init(name=name, config=config, tags=tags, notes=notes)
@@ -309,6 +313,12 @@ class TrackMagics(Magics):
         path = report.export_report(notebook, args.output)
         print(f"wrote {path}")
 
+    def _shell(self) -> InteractiveShell:
+        shell = self.shell
+        if shell is None:  # a Magics instance is always given its shell; for the type checker
+            raise UsageError("%track needs an IPython shell")
+        return shell
+
     def _active(self, what: str) -> nbtrack.Run:
         run = session.active_run()
         if run is None:
@@ -324,12 +334,13 @@ class TrackMagics(Magics):
                 latest = api.runs(limit=1)
                 if not len(latest):
                     raise UsageError("no runs yet; start one with  %track start NAME")
-                return latest[0]
+                first: nbtrack.Run = latest[0]
+                return first
             return api.get_run(ref)
         except RunNotFound as exc:
             raise UsageError(f"{exc}; see  %track list  for run numbers and names") from None
 
-    @cell_magic("track")
+    @cell_magic("track")  # type: ignore[arg-type]  # IPython's decorator is typed for functions
     def track_cell(self, line: str, cell: str) -> Any:
         args = parse_line(self.cell_parser, line)
         run = self._start(args.name, args.params, args.tag, args.notes, args.no_auto_params)
@@ -356,7 +367,7 @@ class TrackMagics(Magics):
 
             keys = [k.strip() for k in plot.split(",") if k.strip()] if plot else None
             chart = widgets.live_chart(run, keys)
-            display(chart)
+            display(chart)  # type: ignore[no-untyped-call]  # IPython's, untyped
             return chart
         except Exception as exc:  # noqa: BLE001 - the chart is a nicety, never a failure
             warnings.warn(f"nbtrack could not show a live chart: {exc}",
@@ -365,12 +376,13 @@ class TrackMagics(Magics):
 
     def _run_body(self, cell: str) -> Any:
         """Run the cell's code in the user namespace; return the last expression's value."""
-        code = self.shell.transform_cell(cell)
+        shell = self._shell()
+        code = shell.transform_cell(cell)  # type: ignore[no-untyped-call]  # IPython's, untyped
         tree = ast.parse(code, "<%%track cell>")
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = ast.Expression(tree.body.pop().value)
-        ns = self.shell.user_ns
+        ns = shell.user_ns
         exec(compile(tree, "<%%track cell>", "exec"), ns)  # noqa: S102 - the user's own cell
         if last is not None:
             return eval(compile(last, "<%%track cell>", "eval"), ns)  # noqa: S307
