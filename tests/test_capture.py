@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import importlib.util
 import os
 import subprocess
 import sys
@@ -17,8 +18,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nbtrack import capture
-from nbtrack.capture import NamespaceWatcher, describe, environment, is_secret, scalar_params
+from nbtrack import capture, source_scan
+from nbtrack.capture import (
+    ConfigNames,
+    NamespaceWatcher,
+    describe,
+    environment,
+    is_secret,
+    scalar_params,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -76,6 +84,24 @@ def test_a_function_rebinding_a_global_is_caught_without_the_name_in_the_cell(ns
     watcher = NamespaceWatcher()
     run_cell(watcher, ns, "def train():\n    global best\n    best = object()\nbest = None")
     assert changes(run_cell(watcher, ns, "train()")) == [("best", "changed")]
+
+
+def test_among_a_thousand_names_a_function_rebinding_globals_is_caught(ns) -> None:
+    """Above max_names only some ids are compared: the globals that the notebook's functions
+    the cell calls (directly or through the functions they call) rebind or delete."""
+    for i in range(1000):
+        ns[f"v{i}"] = [i, i * 0.5, [i], np.full(2, i)][i % 4]
+    watcher = NamespaceWatcher()
+    assert watcher.max_names < 1000
+    run_cell(watcher, ns, (
+        "import json\n"
+        "def reset():\n    global best, v7\n    best = object()\n    del v7\n"
+        "def train():\n    reset()\n    return json.dumps([])\n"
+        "best = None"
+    ))
+    assert changes(run_cell(watcher, ns, "out = train()")) == [
+        ("best", "changed"), ("out", "added"), ("v7", "deleted")]
+    assert changes(run_cell(watcher, ns, "y = 1")) == [("y", "added")]
 
 
 def test_appending_to_a_list_in_place_is_a_change(ns) -> None:
@@ -372,6 +398,65 @@ def test_scalar_params_keeps_the_users_plain_scalars_only() -> None:
     assert type(params["seed"]) is int and type(params["momentum"]) is float
 
 
+def test_scalar_params_keeps_only_the_names_given() -> None:
+    ns = {"lr": 0.01, "i": 299, "acc": 0.93}
+    assert scalar_params(ns, names={"lr", "missing"}) == {"lr": 0.01}
+
+
+# -- which names are settings (source_scan, ConfigNames) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "config", "bound"),
+    [
+        ("lr = 0.01", {"lr"}, set()),
+        ("epochs = 3 * 10\nwarmup = -(2 ** 4)", {"epochs", "warmup"}, set()),
+        ("name = 'resnet'\nuse_bn = True\nlr: float = 1e-3", {"name", "use_bn", "lr"}, set()),
+        ("a, b = 1, 2\n[c, d] = ['x', 2.5]\ne = f = 0", {"a", "b", "c", "d", "e", "f"}, set()),
+        ("a, b = 1, compute()", {"a"}, {"b"}),
+        ("pair = (1, 2)\nnothing = None\nlabel = f'{x}'", set(), {"pair", "nothing", "label"}),
+        ("for i in range(300):\n    pass", set(), {"i"}),
+        ("acc = model.score(X, y)", set(), {"acc"}),
+        ("squares = [x * x for x in range(9)]", set(), {"squares"}),
+        ("with open(path) as f:\n    text = f.read()", set(), {"f", "text"}),
+        ("lr = 0.1\nfor lr in grid:\n    pass", set(), {"lr"}),
+        ("if fast:\n    epochs = 1", set(), {"epochs"}),
+        ("count = 0\ncount += 1", set(), {"count"}),
+        ("import numpy as np\nfrom os import path\nimport a.b", set(), {"np", "path", "a"}),
+        ("def train(lr):\n    step = 1\n    return lr\nclass Net:\n    depth = 3",
+         set(), {"train", "Net"}),
+        ("def bump():\n    global epochs\n    epochs = epochs + 1", set(), {"bump", "epochs"}),
+        ("best = max(k for k in ks)\nn = [m := 1 for _ in ks]", set(), {"best", "n", "m"}),
+        ("try:\n    pass\nexcept ValueError as err:\n    pass", set(), {"err"}),
+        ("lr = 0.01\n%time x = f()\n!ls", {"lr"}, {"x"}),
+        ("%%track run --no-plot\nlr = 0.05\nmodel = fit(lr)", {"lr"}, {"model"}),
+        ("%%bash\nfor i in 1 2; do echo $i; done", set(), set()),
+    ],
+)
+def test_scan_tells_settings_from_other_bindings(source: str, config: set, bound: set) -> None:
+    found = source_scan.scan(source)
+    assert (set(found.config), set(found.bound)) == (config, bound)
+
+
+def test_config_names_follow_the_cell_that_last_bound_each_name() -> None:
+    names = ConfigNames()
+    for source in ("lr = 0.01\ni = 0\nseed = 1", "for i in range(3):\n    pass", "lr = 0.02"):
+        names.cell(source)
+    assert names.names == {"lr", "seed"}
+    names.cell("reseed()")
+    names.forget(["seed"])  # changed by a function: not a literal setting any more
+    names.cell("lr = 0.03")
+    names.forget(["lr"])  # changed, but by its own literal assignment
+    assert names.names == {"lr"}
+    names.cell("i = 5")
+    assert "i" in names and "seed" not in names
+
+
+def test_redacted_hides_values_of_secret_looking_names() -> None:
+    assert capture.redacted("hf_token", "hf_abc") == capture.REDACTED == "<redacted>"
+    assert capture.redacted("max_tokens", 256) == 256
+
+
 # -- environment() ------------------------------------------------------------------------------
 
 ENV_KEYS = {"python", "python_version", "executable", "platform", "host", "user", "pid", "cwd",
@@ -451,13 +536,78 @@ def test_environment_without_git_or_nvidia_smi_installed(
 # -- the import rule --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", ["capture.py", "environment.py"])
-def test_capture_imports_only_the_standard_library(module: str) -> None:
-    tree = ast.parse((Path(capture.__file__).parent / module).read_text())
-    imported = set()
-    for node in ast.walk(tree):
+def _module_file(root: Path, module: str) -> Path | None:
+    """The source file of ``module`` (dotted, its first part the package folder in ``root``)."""
+    path = root.joinpath(*module.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(root: Path, path: Path, module: str) -> set[str]:
+    """The modules a module's source imports, relative imports resolved against its package:
+    ``from .foo import y`` imports ``foo``; ``from . import x`` imports the module ``x``, or,
+    if there is no such module, the package itself (``x`` is then a name its __init__ sets)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            imported.update(alias.name.partition(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            imported.add((node.module or "").partition(".")[0])
-    assert imported - {"__future__"} <= set(sys.stdlib_module_names)
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = importlib.util.resolve_name("." * node.level + base, package)
+            submodules = {f"{base}.{alias.name}" for alias in node.names}
+            submodules = {name for name in submodules if _module_file(root, name)}
+            if node.module is None and len(submodules) == len(node.names):
+                found.update(submodules)  # from . import a, b: only modules
+            else:
+                found.update({base, *submodules})
+    return found
+
+
+def non_stdlib_imports(root: Path, modules: list[str]) -> set[str]:
+    """Everything outside the standard library that ``modules`` import, following the
+    imports of their own package (``root``'s folders) to the modules those name."""
+    package = modules[0].partition(".")[0]
+    seen: set[str] = set()
+    todo, outside = list(modules), set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        path = _module_file(root, module)
+        assert path is not None, module
+        for name in _imports(root, path, module):
+            top = name.partition(".")[0]
+            if top == package:
+                if _module_file(root, name) is not None:
+                    todo.append(name)
+                else:
+                    outside.add(name)  # no such module
+            elif top not in sys.stdlib_module_names and top != "__future__":
+                outside.add(name)
+    return outside
+
+
+def test_capture_imports_only_the_standard_library() -> None:
+    """Capture runs around every cell: it and what it imports of nbtrack use the stdlib only."""
+    root = Path(capture.__file__).parents[1]
+    modules = ["nbtrack.capture", "nbtrack.environment", "nbtrack.source_scan"]
+    assert non_stdlib_imports(root, modules) == set()
+
+
+def test_the_import_rule_follows_relative_imports(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("import pandas\n")
+    (pkg / "core.py").write_text("from . import helper\nfrom .sub.deep import y\nimport os\n")
+    (pkg / "helper.py").write_text("import numpy as np\n")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "deep.py").write_text("from .. import tool\nfrom ..helper import np\n")
+    (pkg / "tool.py").write_text("from .missing import z\nimport json\n")
+    assert non_stdlib_imports(tmp_path, ["pkg.core"]) == {"numpy", "pkg.missing"}
+    (pkg / "plain.py").write_text("from . import not_a_module\n")  # a name from pkg/__init__
+    assert non_stdlib_imports(tmp_path, ["pkg.plain"]) == {"pandas"}

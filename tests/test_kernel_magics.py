@@ -237,3 +237,176 @@ def test_loading_where_the_store_cannot_be_written_says_what_to_do(workspace: Pa
     assert isinstance(result.error_in_exec, nbtrack.StoreUnavailableError)
     assert getattr(ip, "_nbtrack_hooks", None) is None
     assert ip.run_cell("x = 1").success  # the shell goes on as before
+
+
+# -- the user's random numbers are theirs --------------------------------------------------------
+
+
+SEEDED_CELLS = [
+    "import random\nimport numpy as np\nrandom.seed(0)\nnp.random.seed(0)",
+    "a = random.random()",
+    "b = np.random.rand()",
+    "c = random.random(), np.random.rand()",
+]
+
+
+def _seeded_values(ip: InteractiveShell) -> tuple:
+    for source in SEEDED_CELLS:
+        assert run(ip, source).success
+    return ip.user_ns["a"], ip.user_ns["b"], ip.user_ns["c"]
+
+
+def test_loading_nbtrack_leaves_seeded_random_numbers_as_they_were(shell) -> None:
+    run(shell, "%track start seeded")
+    tracked = _seeded_values(shell)
+    shell.run_line_magic("unload_ext", "nbtrack")
+    untracked = _seeded_values(shell)
+    shell.run_line_magic("load_ext", "nbtrack")  # the fixture unloads again
+    assert tracked == untracked
+
+
+def test_rerunning_a_seeded_notebook_keeps_every_cell_execution(shell) -> None:
+    run(shell, "%track start seeded-twice")
+    for _ in range(2):
+        _seeded_values(shell)
+    run(shell, "%track stop")
+    cells = nbtrack.get_run("seeded-twice").cells
+    sources = [c["source"] for c in cells]
+    assert sources == ["%track start seeded-twice", *SEEDED_CELLS, *SEEDED_CELLS, "%track stop"]
+    assert len({c["id"] for c in cells}) == len(cells)
+
+
+# -- points logged from other threads ----------------------------------------------------------
+
+
+BACKGROUND = """\
+import threading, time, nbtrack
+stop, logged = threading.Event(), [0]
+
+def feed():
+    while not stop.is_set():
+        nbtrack.log({"bg": float(logged[0])})
+        logged[0] += 1
+        time.sleep(0.001)
+
+feeder = threading.Thread(target=feed)
+feeder.start()
+"""
+# Waits until the background thread has logged more points while this cell runs.
+WHILE_IT_LOGS = "seen = logged[0]\nwhile logged[0] < seen + 20:\n    time.sleep(0.001)\n"
+
+
+def test_points_from_a_background_thread_belong_to_no_cell(shell) -> None:
+    run(shell, "%track start threads")
+    assert run(shell, BACKGROUND).success
+    own_cell = WHILE_IT_LOGS + "nbtrack.log({'own': 1.0})\n"
+    assert run(shell, own_cell).success
+    assert run(shell, WHILE_IT_LOGS).success
+    assert run(shell, "stop.set()\nfeeder.join()").success
+    run(shell, "%track stop")
+    threads = nbtrack.get_run("threads")
+    by_source = {c["source"]: c["id"] for c in threads.cells}
+    history = threads.history()
+    assert len(history["bg"]["cell"]) >= 40
+    assert set(history["bg"]["cell"]) == {None}
+    assert history["own"]["cell"] == [by_source[own_cell]]
+
+
+# -- %track watch, list --widget, status --------------------------------------------------------
+
+
+def test_a_watched_secret_looking_name_is_recorded_redacted(shell) -> None:
+    run(shell, "hf_token = 'hf_abc123'\nlr = 0.1")
+    run(shell, "%track start watched-secret --no-auto-params")
+    run(shell, "%track watch hf_token lr")
+    run(shell, "hf_token = 'hf_rotated456'")
+    run(shell, "%track stop")
+    params = nbtrack.get_run("watched-secret").params
+    assert params == {"hf_token": "<redacted>", "lr": 0.1}
+    stored = nbtrack.sql("select value from params")
+    assert not any("hf_" in str(row["value"]) for row in stored)
+
+
+def test_track_list_widget_explains_a_bad_filter(shell, capsys,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NBTRACK_WIDGETS", "1")
+    run(shell, "%track start listed")
+    result = run(shell, "%track list --widget --where 'params.lr <'")
+    assert not result.success
+    assert not isinstance(result.error_in_exec, nbtrack.FilterError)
+    err = capsys.readouterr().err
+    assert "UsageError" in err and "column 12" in err
+
+
+def test_track_list_widget_returns_the_table_it_shows(
+    shell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NBTRACK_WIDGETS", "1")
+    run(shell, "%track start first --no-auto-params")
+    run(shell, "%track start second --no-auto-params")
+    run(shell, "%track stop")
+    assert run(shell, "table = %track list --widget --where 'name = \"second\"'").success
+    table = shell.user_ns["table"]
+    assert [row["name"] for row in table.runs] == ["second"]
+    assert table.selected == []
+
+
+def test_track_status_shows_what_the_writer_did_and_what_was_lost(shell, capsys) -> None:
+    run(shell, "%track start lossy")
+    run(shell, "%track log loss=0.5")
+    run(shell, "%track status")
+    out = capsys.readouterr().out
+    assert "0 items lost" in out and "writer running" in out and "last error" not in out
+    active = nbtrack.active_run()
+    with pytest.warns(nbtrack.TrackingWarning):
+        active.recorder.cell_started({  # a cell record SQLite cannot store (a lone surrogate)
+            "id": 42, "run": active.number, "session": "s", "execution_count": 1,
+            "cell_id": None, "source": "x = '\ud800'", "started": 0.0})
+        active.recorder.flush()
+    run(shell, "%track status")
+    out = capsys.readouterr().out
+    assert "1 item lost" in out and " written" in out
+    assert "last error: " in out and "UnicodeEncodeError" in out
+
+
+# -- auto-params: configuration, not every scalar -----------------------------------------------
+
+
+def test_track_start_records_settings_not_loop_counters_or_results(shell) -> None:
+    cells = [
+        "lr = 0.01\nepochs = 3 * 10\nname = 'resnet'\nuse_bn = True\nwidth, depth = 64, 4",
+        "for i in range(300):\n    pass",
+        "class Model:\n    def score(self, data):\n        return 0.5\n\nmodel = Model()",
+        "acc = model.score([1, 2])",
+        "squares = [x * x for x in range(10)]\ntotal = sum(squares)",
+        f"with open({__file__!r}) as f:\n    first = len(f.readline())",
+        "def schedule(step):\n    lr = 0.1 / (step + 1)\n    return lr",
+        "count = 0\ncount += 1",
+        "seed = 7\nseed = seed * 2",
+    ]
+    for source in cells:
+        assert run(shell, source).success
+    run(shell, "%track start auto")
+    assert nbtrack.active_run().params == {
+        "lr": 0.01, "epochs": 30, "name": "resnet", "use_bn": True, "width": 64, "depth": 4,
+    }
+
+
+def test_a_setting_rebound_by_a_loop_or_computation_stops_being_a_param(shell) -> None:
+    run(shell, "i = 5\nbatch = 32\nalpha = 0.5")
+    run(shell, "for i in range(3):\n    pass")
+    run(shell, "def shrink():\n    global alpha\n    alpha = alpha / 2\n\nbatch = batch * 2")
+    run(shell, "shrink()")  # alpha changed by a function: no longer a literal setting
+    run(shell, "%track start rebound lr=0.1")
+    assert nbtrack.active_run().params == {"lr": 0.1}
+    run(shell, "i = 7")  # assigned a literal again: a setting again
+    run(shell, "%track start again")
+    assert nbtrack.active_run().params == {"i": 7}
+
+
+def test_settings_made_before_load_ext_are_params(shell) -> None:
+    shell.run_line_magic("unload_ext", "nbtrack")
+    run(shell, "early_lr = 0.3\nfor early_step in range(5):\n    pass")
+    shell.run_line_magic("load_ext", "nbtrack")
+    run(shell, "%track start early")
+    assert nbtrack.active_run().params == {"early_lr": 0.3}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import random
 import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
@@ -15,6 +18,15 @@ from nbclient import NotebookClient
 import nbtrack
 
 ROOT = Path(__file__).resolve().parents[1]
+VERSIONS = (
+    "import importlib.metadata, json, sys\n"
+    "print(json.dumps({'python': sys.executable, **{name: importlib.metadata.version(name) for "
+    "name in ('nbtrack', 'ipykernel', 'scikit-learn', 'numpy')}}))"
+)
+
+
+def _stdout(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
 
 
 def test_quickstart_notebook_records_two_runs_with_cells_and_metrics(
@@ -24,6 +36,7 @@ def test_quickstart_notebook_records_two_runs_with_cells_and_metrics(
     shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", notebook)
     monkeypatch.setenv("JPY_SESSION_NAME", str(notebook))  # as jupyter_server sets it
     nb = nbformat.read(notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(VERSIONS))  # what the kernel itself sees
     NotebookClient(nb, timeout=180, kernel_name="python3",
                    resources={"metadata": {"path": str(workspace)}}).execute()
 
@@ -43,7 +56,13 @@ def test_quickstart_notebook_records_two_runs_with_cells_and_metrics(
     notebook_sources = {c.source for c in nb.cells}
     assert {c["source"] for c in baseline.cells} <= notebook_sources
     assert any("train_epochs(model, epochs)" in c["source"] for c in baseline.cells)
-    assert "sklearn" in " ".join(baseline.env["packages"]).lower() or baseline.env["packages"]
+    # The environment is the kernel's: its python and the versions of the packages it imports,
+    # as importlib.metadata gives them there.
+    kernel_versions = json.loads(_stdout(nb.cells[-1]))
+    packages = baseline.env["packages"]
+    for name in ("nbtrack", "ipykernel", "scikit-learn", "numpy"):
+        assert packages.get(name) == kernel_versions[name], name
+    assert baseline.env["executable"] == kernel_versions["python"]
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                       for o in c.outputs)
     assert "higher-lr" in outputs and "lr" in outputs  # %track list and the diff printed
@@ -97,3 +116,70 @@ def test_shutting_the_kernel_down_flushes_and_finishes_the_run(kernel) -> None:
     run = nbtrack.get_run("short")
     assert run.history("x")["x"]["count"] == 1000
     assert run.status == "finished"
+
+
+SEEDED_CELLS = [
+    "import random\nimport numpy as np\nrandom.seed(0)\nnp.random.seed(0)",
+    "a = random.random()",
+    "b = float(np.random.rand())",
+    "print(repr((a, b, random.random(), float(np.random.rand()))))",
+]
+
+
+def _printed(kc, code: str) -> str:
+    out: list[str] = []
+
+    def hook(msg: dict) -> None:
+        if msg["msg_type"] == "stream" and msg["content"]["name"] == "stdout":
+            out.append(msg["content"]["text"])
+
+    reply = kc.execute_interactive(code, timeout=60, output_hook=hook)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return "".join(out)
+
+
+def test_a_seeded_notebook_gives_the_same_numbers_and_keeps_every_cell_when_rerun(
+    kernel,
+) -> None:
+    _km, kc = kernel
+    random.seed(0)
+    np.random.seed(0)
+    a, b = random.random(), float(np.random.rand())
+    expected = repr((a, b, random.random(), float(np.random.rand()))) + "\n"
+    assert [_printed(kc, cell) for cell in SEEDED_CELLS][-1] == expected  # without nbtrack
+    _printed(kc, "%load_ext nbtrack\n%track start seeded")
+    for _ in range(2):  # Run All, twice
+        assert [_printed(kc, cell) for cell in SEEDED_CELLS][-1] == expected
+    _printed(kc, "%track stop")
+    cells = nbtrack.get_run("seeded").cells
+    assert [c["source"] for c in cells if c["source"] in SEEDED_CELLS] == SEEDED_CELLS * 2
+    assert len({c["id"] for c in cells}) == len(cells)
+
+
+VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_track_list_widget_shows_the_table_once_and_returns_it(kernel) -> None:
+    _km, kc = kernel
+    _printed(kc, "%load_ext nbtrack\nimport nbtrack\nfor name in 'ab':\n"
+                 "    nbtrack.init(name=name, capture_env=False).finish()")
+
+    def outputs(code: str) -> tuple[dict, list[dict]]:
+        messages: list[dict] = []
+        reply = kc.execute_interactive(code, timeout=60, output_hook=messages.append)
+        return reply["content"], messages
+
+    def views(messages: list[dict]) -> list[str]:
+        return [m["content"]["data"][VIEW]["model_id"] for m in messages
+                if m["msg_type"] in ("display_data", "execute_result")
+                and VIEW in m["content"]["data"]]
+
+    status, messages = outputs("%track list --widget")
+    assert status["status"] == "ok" and len(views(messages)) == 1
+    status, messages = outputs("table = %track list --widget --where 'name = \"b\"'\n"
+                               "print([row['name'] for row in table.runs])")
+    assert status["status"] == "ok" and len(views(messages)) == 1
+    assert "['b']" in "".join(m["content"].get("text", "") for m in messages
+                              if m["msg_type"] == "stream")
+    status, _ = outputs("%track list --widget --where 'params.lr <'")
+    assert (status["status"], status["ename"]) == ("error", "UsageError")

@@ -5,13 +5,12 @@ it is written to be cheap and to never raise. It knows nothing of Jupyter: it im
 standard library, and treats numpy, pandas and torch objects by duck typing (their modules are
 looked up in ``sys.modules`` when an object of theirs is already in hand, never imported).
 
-Public API: :func:`is_secret`, :func:`describe`, :class:`NamespaceWatcher`,
-:func:`scalar_params` and :func:`environment`.
+Public API: :func:`is_secret`, :func:`redacted`, :func:`describe`, :class:`NamespaceWatcher`,
+:class:`ConfigNames`, :func:`scalar_params` and :func:`environment`.
 """
 
 from __future__ import annotations
 
-import ast
 import collections
 import functools
 import itertools
@@ -19,16 +18,17 @@ import re
 import reprlib
 import sys
 import types
-import warnings
 from collections.abc import Callable, Collection, Mapping
 from operator import itemgetter
 from typing import NamedTuple
 
 from .environment import MAX_DIFF_BYTES, environment  # re-exported: part of this API
 from .model import VariableChange
+from .source_scan import EMPTY_SCAN, code_globals, scan
 
 __all__ = [
-    "MAX_DIFF_BYTES", "NamespaceWatcher", "describe", "environment", "is_secret", "scalar_params",
+    "MAX_DIFF_BYTES", "REDACTED", "ConfigNames", "NamespaceWatcher", "describe", "environment",
+    "is_secret", "redacted", "scalar_params",
 ]
 
 #: Names IPython puts in the user namespace that are never the user's variables.
@@ -36,10 +36,12 @@ IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 #: Longest repr kept in a :class:`VariableChange`, and longest str kept as a value.
 MAX_REPR = 200
 MAX_STR_VALUE = 200
-#: Cell sources longer than this are only scanned in their first part.
-MAX_SOURCE = 100_000
 #: At most this many names that a cell's source mentions are fingerprinted per cell.
 MAX_WATCHED = 256
+#: Up to this many visible names, every value's id is compared around each cell.
+MAX_COMPARED = 256
+#: At most this many of the notebook's functions are followed per cell for their globals.
+MAX_FUNCTIONS = 64
 
 _INT64 = (-(2**63), 2**63 - 1)
 _MISSING = object()
@@ -75,6 +77,15 @@ def is_secret(name: str) -> bool:
     if "token" in lowered:
         lowered = _BENIGN_TOKEN_RE.sub(" ", lowered)
     return _SECRET_RE.search(lowered) is not None
+
+
+#: What a secret-looking variable's value is recorded as.
+REDACTED = "<redacted>"
+
+
+def redacted(name: str, value: object) -> object:
+    """``value``, or :data:`REDACTED` when ``name`` looks like it holds a secret."""
+    return REDACTED if is_secret(name) else value
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,7 +131,7 @@ def _class_has(tp: type, attr: str) -> bool:
 def _qualified_name(tp: type) -> str:
     """``int``, ``numpy.ndarray``, ``pandas.DataFrame``, ``torch.nn.Linear``, ``Foo``."""
     module = getattr(tp, "__module__", None) or ""
-    qualname = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?")
+    qualname = str(getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?"))
     qualname = qualname.rpartition("<locals>.")[2]  # a class defined inside a function
     if module in ("builtins", "__main__"):
         return qualname
@@ -173,7 +184,7 @@ def _type_info(tp: type) -> _TypeInfo:
     return info
 
 
-def _fingerprint(value: object) -> tuple:
+def _fingerprint(value: object) -> tuple[object, ...]:
     """A cheap summary that changes when an object is mutated in the common ways.
 
     Immutable scalars by value; builtin containers by length; arrays and frames by shape;
@@ -216,7 +227,7 @@ class _BoundedRepr(reprlib.Repr):
         self.maxlong = 60
         self.maxother = MAX_REPR
 
-    def _items(self, x: Collection, level: int, limit: int, left: str, right: str) -> str:
+    def _items(self, x: Collection[object], level: int, limit: int, left: str, right: str) -> str:
         if len(x) == 0:
             return left + right
         if level <= 0:
@@ -226,7 +237,7 @@ class _BoundedRepr(reprlib.Repr):
             parts.append("...")
         return left + ", ".join(parts) + right
 
-    def repr_dict(self, x: dict, level: int) -> str:
+    def repr_dict(self, x: dict[object, object], level: int) -> str:
         if not x:
             return "{}"
         if level <= 0:
@@ -239,10 +250,10 @@ class _BoundedRepr(reprlib.Repr):
             parts.append("...")
         return "{" + ", ".join(parts) + "}"
 
-    def repr_set(self, x: set, level: int) -> str:
+    def repr_set(self, x: set[object], level: int) -> str:
         return self._items(x, level, self.maxset, "{", "}") if x else "set()"
 
-    def repr_frozenset(self, x: frozenset, level: int) -> str:
+    def repr_frozenset(self, x: frozenset[object], level: int) -> str:
         inner = self._items(x, level, self.maxfrozenset, "{", "}") if x else ""
         return f"frozenset({inner})"
 
@@ -385,7 +396,7 @@ def describe(name: str, value: object, change: str) -> VariableChange:
             "shape": _shape(value, info),
             "dtype": _dtype(value, info),
             "length": None if secret else _length(value),
-            "repr": "<redacted>" if secret else _bounded_repr(value, info),
+            "repr": REDACTED if secret else _bounded_repr(value, info),
             "value": None if scalar is _MISSING else scalar,  # type: ignore[typeddict-item]
         }
     except Exception:  # noqa: BLE001 - a hostile object; the record must still be well-formed
@@ -405,149 +416,24 @@ def _record(name: str, change: str, type_name: str, text: str) -> VariableChange
     }
 
 
-# --------------------------------------------------------------------------------------------
-# Scanning a cell's source for the names it mentions and mutates
-# --------------------------------------------------------------------------------------------
-
-
-class _Scan(NamedTuple):
-    mentioned: tuple[str, ...]  # sorted, for a deterministic cap
-    touched: frozenset[str]  # mutated in place by the source's syntax
-
-
-_EMPTY_SCAN = _Scan((), frozenset())
-_SCAN_CACHE: collections.OrderedDict[str, _Scan] = collections.OrderedDict()
-_SCAN_CACHE_SIZE = 256
-
-#: Methods that mutate their object in place (lists, dicts, sets, arrays, estimators, models).
-# fmt: off
-_MUTATORS = frozenset({
-    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update", "add",
-    "discard", "setdefault", "popitem", "appendleft", "extendleft", "popleft", "rotate",
-    "fill", "resize", "itemset", "put", "partition", "setflags", "byteswap",
-    "fit", "partial_fit", "fit_transform", "fit_predict", "train", "eval", "load_state_dict",
-    "set_params",
-})
-# fmt: on
-#: Functions that mutate their first argument in place (random.shuffle, np.copyto...).
-_ARG_MUTATORS = frozenset({"shuffle", "copyto", "fill_diagonal", "putmask", "place"})
-
-_IDENT_RE = re.compile(r"[^\W\d]\w*")
-_AUGASSIGN_RE = re.compile(
-    r"^[ \t]*([^\W\d]\w*)\s*(?:[.\[][^=\n]*)?(?:\*\*|//|<<|>>|[-+*/%@&|^])=", re.MULTILINE
-)
-_MAGIC_LINE_RE = re.compile(r"^([ \t]*)(?:[%!].*|[^#\n]*\?)$")
-_LINE_MAGIC_RE = re.compile(r"^[ \t]*%[\w.]+[ \t]+(.*)$")  # "%time x = f()" -> "x = f()"
-_MAGIC_ASSIGN_RE = re.compile(r"^([ \t]*[^\W\d][\w., \t]*?)=[ \t]*[%!].*$")
-
-
-def _root_name(node: ast.AST) -> str | None:
-    """``df`` for ``df``, ``df.loc[0]``, ``model.layer.weight``; None through calls."""
-    while True:
-        kind = type(node)
-        if kind is ast.Name:
-            return node.id  # type: ignore[attr-defined]
-        if kind is ast.Attribute or kind is ast.Subscript:
-            node = node.value  # type: ignore[attr-defined]
-        else:
-            return None
-
-
-def _without_magics(source: str) -> str:
-    """The source as Python: a cell magic's first line dropped, ``%time x = f()`` turned into
-    ``x = f()``, other magics, shell escapes and ``obj?`` help lines into ``pass``."""
-    body = source.lstrip()
-    if body.startswith("%%"):  # a cell magic: its body may be Python (%%time) or not (%%bash)
-        source = body.partition("\n")[2]
-    lines = []
-    for line in source.splitlines():
-        assign = _MAGIC_ASSIGN_RE.match(line)  # files = !ls   /   t = %timeit -o f()
-        if assign:
-            lines.append(assign.group(1) + "= None")
+def _rebound_by(functions: list[types.FunctionType], ns: Mapping[str, object]) -> set[str]:
+    """The globals of ``ns`` that these functions, and the functions of ``ns`` they call,
+    may rebind (``global best; best = ...``); functions of other modules are not followed."""
+    rebound: set[str] = set()
+    seen: set[int] = set()
+    todo = list(functions)
+    while todo and len(seen) < MAX_FUNCTIONS:
+        function = todo.pop()
+        if id(function) in seen or function.__globals__ is not ns:
             continue
-        magic = _MAGIC_LINE_RE.match(line)
-        if not magic:
-            lines.append(line)
-            continue
-        indent, rest = magic.group(1), _LINE_MAGIC_RE.match(line)
-        code = rest.group(1) if rest else ""
-        try:
-            ast.parse(code)
-        except (SyntaxError, ValueError):
-            code = ""
-        lines.append(indent + (code or "pass"))
-    return "\n".join(lines)
-
-
-def _parse(source: str) -> ast.AST | None:
-    if "\\" in source:  # an invalid escape ("\d") would warn into the user's output again
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _parse_python(source)
-    return _parse_python(source)
-
-
-def _parse_python(source: str) -> ast.AST | None:
-    for text in (source, _without_magics(source)):
-        try:
-            return ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-            continue
-    return None
-
-
-def _scan_tree(tree: ast.AST) -> _Scan:
-    mentioned: set[str] = set()
-    touched: set[str] = set()
-    for node in ast.walk(tree):
-        kind = type(node)
-        if kind is ast.Name:
-            mentioned.add(node.id)  # type: ignore[attr-defined]
-            continue
-        root = None
-        if kind is ast.AugAssign:
-            root = _root_name(node.target)  # type: ignore[attr-defined]
-        elif kind is ast.Subscript or kind is ast.Attribute:
-            if type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
-                root = _root_name(node.value)  # type: ignore[attr-defined]
-        elif kind is ast.Call:
-            func = node.func  # type: ignore[attr-defined]
-            attr = func.attr if type(func) is ast.Attribute else None
-            if attr is not None and (
-                attr in _MUTATORS
-                or (attr.endswith("_") and not attr.startswith("_"))  # torch: x.add_(1)
-                or any(kw.arg == "inplace" for kw in node.keywords)  # type: ignore[attr-defined]
-            ):
-                root = _root_name(func.value)
-            called = attr if attr is not None else getattr(func, "id", None)
-            if called in _ARG_MUTATORS and node.args:  # type: ignore[attr-defined]
-                root = _root_name(node.args[0]) or root  # type: ignore[attr-defined]
-        if root is not None:
-            touched.add(root)
-    return _Scan(tuple(sorted(mentioned)), frozenset(touched))
-
-
-def _scan_text(source: str) -> _Scan:
-    """Fallback for what ``ast`` cannot parse (cell magics): every identifier-like word."""
-    mentioned = set(_IDENT_RE.findall(source))
-    touched = frozenset(_AUGASSIGN_RE.findall(source))
-    return _Scan(tuple(sorted(mentioned)), touched)
-
-
-def _scan(source: str) -> _Scan:
-    """The names a cell's source mentions and mutates; cached per source string."""
-    cached = _SCAN_CACHE.get(source)
-    if cached is not None:
-        _SCAN_CACHE.move_to_end(source)
-        return cached
-    text = source[:MAX_SOURCE]
-    tree = _parse(text)
-    scan = _scan_tree(tree) if tree is not None else _scan_text(text)
-    if len(source) <= MAX_SOURCE:  # re-runs of the same cell are the common case
-        _SCAN_CACHE[source] = scan
-        if len(_SCAN_CACHE) > _SCAN_CACHE_SIZE:
-            _SCAN_CACHE.popitem(last=False)
-    return scan
+        seen.add(id(function))
+        found = code_globals(function.__code__)
+        rebound.update(found.stored)
+        for name in found.loaded:
+            value = ns.get(name)
+            if type(value) is types.FunctionType and id(value) not in seen:
+                todo.append(value)
+    return rebound
 
 
 def _differing(old: list[int], new: list[int]) -> list[int]:
@@ -596,7 +482,12 @@ class NamespaceWatcher:
       grew by, nothing was deleted and those keys are the added ones; otherwise (something
       was deleted) the visible names are listed again and compared as sets;
     * rebound names by comparing ``id()`` of every visible value while there are at most
-      ``max_names`` of them; above that, only for the names the cell's source mentions;
+      ``max_names`` of them (256: reading 1,000 ids costs more than the rest of the hooks);
+      above that, for the names the cell's source mentions and the globals that the
+      notebook's functions it mentions (and the functions those call) rebind (``global
+      best; best = ...``). A larger namespace's name rebound in another way the source does
+      not show (``exec``, a method or another module's function assigning into
+      ``__main__``, a widget callback between cells) is not reported;
     * in-place changes (``lst.append(1)``, ``arr += 1``, ``df["c"] = 1``, ``model.fit(X)``)
       for names the source mentions: by its syntax (augmented assignment, item or attribute
       assignment, known mutating methods) and by a cheap fingerprint (length, shape, value
@@ -621,12 +512,12 @@ class NamespaceWatcher:
         At most this many changes are described per cell: the first by name.
     max_names
         Above this many visible names, ids are compared only for the names the source
-        mentions (and a deletion is seen when the source mentions the name or when the
-        namespace's newest key is not the last one deleted).
+        mentions and the globals its functions rebind (and a deletion is seen when one of
+        those is deleted or when the namespace's newest key is not the last one deleted).
     """
 
     def __init__(
-        self, hidden: Collection[str] = (), max_changes: int = 50, max_names: int = 5000
+        self, hidden: Collection[str] = (), max_changes: int = 50, max_names: int = MAX_COMPARED
     ) -> None:
         self._hidden: Collection[str] = (
             hidden if isinstance(hidden, (Mapping, set, frozenset)) else frozenset(hidden)
@@ -637,7 +528,7 @@ class NamespaceWatcher:
         self._start: _Snapshot | None = None  # the namespace as the cell began
         self._baseline: _Snapshot | None = None  # as the previous cell ended
         self._baseline_of = 0  # id() of the namespace the baseline was read from
-        self._watched: dict[str, tuple[int, tuple]] = {}
+        self._watched: dict[str, tuple[int, tuple[object, ...]]] = {}
         self._touched: frozenset[str] = frozenset()
 
     def _visible(self, name: object) -> bool:
@@ -696,7 +587,7 @@ class NamespaceWatcher:
                 ids = [id(ns[names[0]])]
             elif names:
                 getter = getter or itemgetter(*names)
-                ids = list(map(id, getter(ns)))  # type: ignore[call-overload]
+                ids = list(map(id, getter(ns)))  # type: ignore[arg-type]  # itemgetter of 2+ names: a tuple
             else:
                 ids = []
         last = next(reversed(ns), _MISSING) if isinstance(ns, dict) else _MISSING
@@ -709,16 +600,24 @@ class NamespaceWatcher:
             start, self._baseline = self._baseline, None
             if start is None or self._baseline_of != id(ns) or len(ns) != start.size:
                 start = self._snapshot(ns, start)[0]
-            scan = _scan(source) if source else _EMPTY_SCAN
-            watched: dict[str, tuple[int, tuple]] = {}
-            for name in scan.mentioned:
+            found = scan(source) if source else EMPTY_SCAN
+            watched: dict[str, tuple[int, tuple[object, ...]]] = {}
+            functions: list[types.FunctionType] = []
+            for name in found.mentioned:
                 value = ns.get(name, _MISSING)
                 if value is _MISSING or not self._visible(name):
                     continue
+                if type(value) is types.FunctionType:
+                    functions.append(value)
                 watched[name] = (id(value), _fingerprint(value))
                 if len(watched) >= MAX_WATCHED:
                     break
-            self._start, self._watched, self._touched = start, watched, scan.touched
+            if functions:
+                for name in _rebound_by(functions, ns):
+                    value = ns.get(name, _MISSING)
+                    if value is not _MISSING and name not in watched and self._visible(name):
+                        watched[name] = (id(value), _fingerprint(value))
+            self._start, self._watched, self._touched = start, watched, found.touched
             self._armed = True
         except Exception:  # noqa: BLE001 - runs in the user's kernel around every cell
             self._reset()
@@ -738,7 +637,8 @@ class NamespaceWatcher:
                 kind = changes[name]
                 if kind == "deleted":
                     known = self._watched.get(name)
-                    type_name = _type_info(known[1][0]).name if known else ""
+                    tp = known[1][0] if known else None  # a fingerprint starts with the type
+                    type_name = _type_info(tp).name if isinstance(tp, type) else ""
                     records.append(_record(name, kind, type_name, ""))
                 else:
                     records.append(describe(name, ns.get(name), kind))
@@ -799,8 +699,50 @@ class NamespaceWatcher:
 # --------------------------------------------------------------------------------------------
 
 
+class ConfigNames:
+    """The configuration-like names of a namespace, followed cell by cell.
+
+    A name is configuration when the cell that last bound it bound it only by a plain
+    assignment of a literal at its top level (``lr = 0.01``, ``epochs = 3 * 10``,
+    ``name = "resnet"``, ``use_bn = True``; ``a, b = 1, 2`` too, each name to its literal).
+    A loop target, a ``with ... as`` name, an import, a computed result (``acc =
+    model.score(X, y)``) or a name changed in a way the source does not show (by a
+    function) is not, until a cell assigns it a literal again.
+
+    Call :meth:`cell` with each cell's source as it starts and :meth:`forget` with the
+    names a cell was seen to change without configuring them.
+    """
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self._configured: frozenset[str] = frozenset()
+
+    def cell(self, source: str) -> None:
+        """A cell with this source starts: take its bindings (magics allowed). Never raises."""
+        try:
+            found = scan(source) if source else EMPTY_SCAN
+            if found.bound:
+                self.names.difference_update(found.bound)
+            if found.config:
+                self.names.update(found.config)
+            self._configured = found.config
+        except Exception:  # noqa: BLE001 - runs in the user's kernel around every cell
+            self._configured = frozenset()
+
+    def forget(self, changed: Collection[str]) -> None:
+        """Names the last cell changed: those it did not assign a literal are not config."""
+        names = self.names
+        if names:
+            for name in changed:
+                if name in names and name not in self._configured:
+                    names.discard(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+
 def scalar_params(
-    ns: Mapping[str, object], hidden: Collection[str] = ()
+    ns: Mapping[str, object], hidden: Collection[str] = (), names: Collection[str] | None = None,
 ) -> dict[str, int | float | bool | str]:
     """The user's scalar variables, as auto-captured params of a run.
 
@@ -808,13 +750,15 @@ def scalar_params(
     converted with ``.item()``; ints beyond 64 bits dropped). Skips names starting with
     ``_``, names in ``hidden``, IPython's ``In``/``Out``/``exit``/``quit``/``get_ipython`` and
     secret-looking names (:func:`is_secret`). Modules, callables and classes are never
-    scalars, so they never appear.
+    scalars, so they never appear. With ``names`` (the :class:`ConfigNames` of the kernel),
+    only those names are kept.
     """
     params: dict[str, int | float | bool | str] = {}
     try:
         for name, value in list(ns.items()):
             if (
                 not isinstance(name, str)
+                or (names is not None and name not in names)
                 or name.startswith("_")
                 or name in IPYTHON_NAMES
                 or name in hidden

@@ -7,19 +7,26 @@ tracking goes on; the user's cell result and exceptions stand as they would with
 
 from __future__ import annotations
 
+import functools
 import os
-import secrets
+import random
 import socket
 import time
 import warnings
 from typing import Any
 
 from nbtrack import recorder, session
-from nbtrack.capture import NamespaceWatcher
+from nbtrack.capture import ConfigNames, NamespaceWatcher, redacted
 from nbtrack.session import current_cell
 from nbtrack.store.values import to_jsonable
 
 _ERROR_MESSAGE_LIMIT = 2000
+
+# Cell ids come from nbtrack's own generator, seeded from the OS (os.urandom) once, never
+# from the user's `random` (whose state nbtrack must not touch, and which a re-seeded
+# notebook would make repeat). Not secrets.randbits per cell: its os.urandom call releases
+# the GIL, and getting it back from the writer or IPython's history thread cost 20-30 us.
+_new_cell_id = functools.partial(random.Random().getrandbits, 52)
 
 
 def kernel_session() -> str:
@@ -45,6 +52,10 @@ class CellHooks:
         self.watcher = NamespaceWatcher(hidden=getattr(shell, "user_ns_hidden", {}))
         session.recorder()  # opens the store now: a store that cannot be written fails the load
         self.watched: dict[str, Any] = {}  # name -> last recorded value (for %track watch)
+        #: The names that %track start records as params by itself (see ConfigNames).
+        self.config = ConfigNames()
+        for earlier in _history(shell):  # cells that ran before %load_ext nbtrack
+            self.config.cell(earlier)
         self._cell: int | None = None
         self._started = 0.0
         self._clock = 0.0
@@ -70,9 +81,7 @@ class CellHooks:
 
     def _pre(self, info: Any) -> None:
         source = info.raw_cell or ""
-        # Ids come from the OS, never from the user's random generator (whose state nbtrack
-        # must not touch, and which a re-seeded notebook would make repeat).
-        cell = secrets.randbits(52)
+        cell = _new_cell_id()
         run = session.active_run()
         self._run_at_start = run.number if run is not None else None
         self._last_started = session.last_started()
@@ -89,6 +98,7 @@ class CellHooks:
             "source": source,
             "started": self._started,
         })
+        self.config.cell(source)
         self.watcher.before(self.shell.user_ns, source)
 
     def _post(self, result: Any) -> None:
@@ -120,7 +130,9 @@ class CellHooks:
             "error_type": error_type, "error_message": message,
         })
         changes = self.watcher.after(self.shell.user_ns)
-        rec.variables(cell, changes)
+        if changes:
+            rec.variables(cell, changes)
+            self.config.forget([change["name"] for change in changes])
         if run is not None and self.watched:
             self._record_watched(rec, run.number)
 
@@ -130,7 +142,7 @@ class CellHooks:
         for name, last in list(self.watched.items()):
             if name not in ns:
                 continue
-            value = to_jsonable(ns[name])
+            value = redacted(name, to_jsonable(ns[name]))
             if last is _UNSET or value != last:
                 updates[name] = value
                 self.watched[name] = value
@@ -144,7 +156,8 @@ class CellHooks:
         for name in names:
             self.watched[name] = _UNSET
             if name in ns:
-                now[name] = to_jsonable(ns[name])
+                # A secret-looking name is recorded redacted, as its variable records are.
+                now[name] = redacted(name, to_jsonable(ns[name]))
                 self.watched[name] = now[name]
         return now
 
@@ -172,6 +185,14 @@ class CellHooks:
             except ValueError:
                 pass
         current_cell.exit()
+
+
+def _history(shell: Any) -> list[str]:
+    """The sources of the cells this shell ran so far, oldest first."""
+    history = getattr(shell, "user_ns", {}).get("In")
+    if not isinstance(history, list):
+        return []
+    return [source for source in history if isinstance(source, str) and source]
 
 
 class _Unset:

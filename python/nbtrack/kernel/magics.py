@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import ast
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser
 from IPython.display import display
-from IPython.utils.process import arg_split
+from IPython.utils.process import arg_split  # type: ignore[attr-defined]  # re-exported per OS
 
 import nbtrack
 from nbtrack import api, recorder, session, text
@@ -47,7 +49,8 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
 
 def build_parser(prog: str = "%track") -> MagicArgumentParser:
     """The declared arguments of ``%track`` (subcommands) and ``%%track``."""
-    parser = MagicArgumentParser(prog=prog, description="Start, stop and annotate nbtrack runs.")
+    parser = MagicArgumentParser(  # type: ignore[no-untyped-call]  # IPython's, untyped
+        prog=prog, description="Start, stop and annotate nbtrack runs.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=MagicArgumentParser)
 
     start = sub.add_parser("start", help="start a run (finishing the active one)",
@@ -57,7 +60,8 @@ def build_parser(prog: str = "%track") -> MagicArgumentParser:
     start.add_argument("--tag", "-t", action="append", default=[], help="a tag (repeatable)")
     start.add_argument("--notes", default="", help="notes about the run")
     start.add_argument("--no-auto-params", action="store_true",
-                       help="don't record the notebook's scalar variables as params")
+                       help="don't record the notebook's settings as params (by default the "
+                       "names a cell set to a literal: lr = 0.01, epochs = 3 * 10)")
 
     stop = sub.add_parser("stop", help="finish the active run")
     stop.add_argument("--status", default="finished",
@@ -67,7 +71,8 @@ def build_parser(prog: str = "%track") -> MagicArgumentParser:
     log.add_argument("metrics", nargs="+", metavar="key=value")
     log.add_argument("--step", type=int, default=None)
 
-    sub.add_parser("status", help="show the active run")
+    sub.add_parser("status", help="show the active run and what the writer did: calls "
+                   "queued, points written, items lost, the last error")
 
     lst = sub.add_parser("list", help="list the workspace's runs, newest first")
     lst.add_argument("-n", type=int, default=20, help="how many runs (default 20)")
@@ -100,7 +105,7 @@ def build_parser(prog: str = "%track") -> MagicArgumentParser:
 
 
 def build_cell_parser() -> MagicArgumentParser:
-    parser = MagicArgumentParser(
+    parser = MagicArgumentParser(  # type: ignore[no-untyped-call]  # IPython's, untyped
         prog="%%track", description="Run this cell as one run: finished when the cell ends, "
         "failed if it raises, interrupted on interrupt.",
     )
@@ -137,11 +142,36 @@ def _split_name(name: str | None, params: list[str]) -> tuple[str | None, list[s
     return name, params
 
 
+def store_status(store: Mapping[str, Any]) -> str:
+    """One store of ``nbtrack.status()`` as the lines ``%track status`` prints."""
+    writer = "running" if store["writer_alive"] else "stopped"
+    line = (f"store {store['path']}: writer {writer}; {_count(store['queued'], 'call')} queued, "
+            f"{_count(store['points_written'], 'point')} written, "
+            f"{_count(store['lost'], 'item')} lost")
+    if store.get("last_error"):
+        line += f"\nlast error: {store['last_error']}"
+    return line
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'s' * (n != 1)}"
+
+
+def _shown_widget(table: Any) -> Any:
+    """What ``%track list --widget`` returns: the table ``nbtrack.show_runs()`` displayed (to
+    read ``.selected``), or None when it displayed nothing to keep (text outside a notebook,
+    already printed; an nbtrack whose ``show_runs()`` returns nothing)."""
+    from nbtrack.widgets import TextView
+
+    return None if table is None or isinstance(table, TextView) else table
+
+
 def _help_text() -> str:
     parser = build_parser()
     parts = [parser.format_help()]
     for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
-        for name, subparser in action.choices.items():
+        choices: dict[str, argparse.ArgumentParser] = action.choices  # type: ignore[assignment]  # subparsers' choices map names to parsers
+        for name, subparser in choices.items():
             parts.append(f"--- %track {name} ---\n{subparser.format_help()}")
     parts.append(build_cell_parser().format_help())
     return "\n".join(parts)
@@ -163,7 +193,11 @@ class TrackMagics(Magics):
         explicit = parse_assignments(params)
         config: dict[str, Any] = {}
         if not no_auto_params:
-            config.update(scalar_params(self.shell.user_ns, self.shell.user_ns_hidden))
+            # Only configuration-like names: bound by a literal assignment (lr = 0.01), not
+            # loop counters or computed results (see capture.ConfigNames).
+            shell = self._shell()
+            config.update(scalar_params(shell.user_ns, shell.user_ns_hidden,
+                                        names=self.hooks.config.names))
         config.update(explicit)
         return session.init(name=name, config=config, tags=tags, notes=notes)
 
@@ -201,7 +235,12 @@ class TrackMagics(Magics):
         run = session.active_run()
         if run is None:
             print("no active run (start one with  %track start NAME)")
-            return
+        else:
+            self._print_run(run)
+        for store in session.status()["stores"]:
+            print(store_status(store))
+
+    def _print_run(self, run: nbtrack.Run) -> None:
         record = run.record()
         print(f"run #{record['number']} {record['name']!r} {record['status']} (id {record['id']})")
         print(f"started {text.fmt_time(record['started'])}, "
@@ -220,13 +259,11 @@ class TrackMagics(Magics):
     def _cmd_list(self, args: argparse.Namespace) -> Any:
         if args.n < 1:
             raise UsageError("-n takes a positive number, e.g.  %track list -n 10")
-        if args.widget:
-            from nbtrack import widgets
-
-            return widgets.runs_table(limit=args.n, where=args.where)
-        try:
+        try:  # a FilterError (a ValueError) names the column and what was expected
+            if args.widget:
+                return _shown_widget(nbtrack.show_runs(limit=args.n, where=args.where))
             listed = api.runs(limit=args.n, where=args.where)
-        except ValueError as exc:  # a FilterError names the column and what was expected
+        except ValueError as exc:
             raise UsageError(str(exc)) from None
         print(text.runs_table(listed.records(), total=listed.total))
         return None
@@ -276,6 +313,12 @@ class TrackMagics(Magics):
         path = report.export_report(notebook, args.output)
         print(f"wrote {path}")
 
+    def _shell(self) -> InteractiveShell:
+        shell = self.shell
+        if shell is None:  # a Magics instance is always given its shell; for the type checker
+            raise UsageError("%track needs an IPython shell")
+        return shell
+
     def _active(self, what: str) -> nbtrack.Run:
         run = session.active_run()
         if run is None:
@@ -291,12 +334,13 @@ class TrackMagics(Magics):
                 latest = api.runs(limit=1)
                 if not len(latest):
                     raise UsageError("no runs yet; start one with  %track start NAME")
-                return latest[0]
+                first: nbtrack.Run = latest[0]
+                return first
             return api.get_run(ref)
         except RunNotFound as exc:
             raise UsageError(f"{exc}; see  %track list  for run numbers and names") from None
 
-    @cell_magic("track")
+    @cell_magic("track")  # type: ignore[arg-type]  # IPython's decorator is typed for functions
     def track_cell(self, line: str, cell: str) -> Any:
         args = parse_line(self.cell_parser, line)
         run = self._start(args.name, args.params, args.tag, args.notes, args.no_auto_params)
@@ -323,7 +367,7 @@ class TrackMagics(Magics):
 
             keys = [k.strip() for k in plot.split(",") if k.strip()] if plot else None
             chart = widgets.live_chart(run, keys)
-            display(chart)
+            display(chart)  # type: ignore[no-untyped-call]  # IPython's, untyped
             return chart
         except Exception as exc:  # noqa: BLE001 - the chart is a nicety, never a failure
             warnings.warn(f"nbtrack could not show a live chart: {exc}",
@@ -332,12 +376,13 @@ class TrackMagics(Magics):
 
     def _run_body(self, cell: str) -> Any:
         """Run the cell's code in the user namespace; return the last expression's value."""
-        code = self.shell.transform_cell(cell)
+        shell = self._shell()
+        code = shell.transform_cell(cell)  # type: ignore[no-untyped-call]  # IPython's, untyped
         tree = ast.parse(code, "<%%track cell>")
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = ast.Expression(tree.body.pop().value)
-        ns = self.shell.user_ns
+        ns = shell.user_ns
         exec(compile(tree, "<%%track cell>", "exec"), ns)  # noqa: S102 - the user's own cell
         if last is not None:
             return eval(compile(last, "<%%track cell>", "eval"), ns)  # noqa: S307
