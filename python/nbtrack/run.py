@@ -7,7 +7,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -523,13 +523,14 @@ class RunSummary(MutableMapping[str, Any]):
         return f"RunSummary({self._data()!r})"
 
 
-class History(Mapping[str, MetricSeries]):
-    """Logged points of one run, per key: ``history["loss"]["value"]``."""
+class History(Mapping[str, "MetricSeries | MediaSeries"]):
+    """Logged values of one run, per key: ``history["loss"]["value"]`` (numbers for metrics,
+    :class:`~nbtrack.media.MediaItem` objects for rich values)."""
 
-    def __init__(self, series: list[MetricSeries]) -> None:
-        self._series = {s["key"]: s for s in series}
+    def __init__(self, series: Sequence[MetricSeries | MediaSeries]) -> None:
+        self._series: dict[str, MetricSeries | MediaSeries] = {s["key"]: s for s in series}
 
-    def __getitem__(self, key: str) -> MetricSeries:
+    def __getitem__(self, key: str) -> MetricSeries | MediaSeries:
         return self._series[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -539,7 +540,9 @@ class History(Mapping[str, MetricSeries]):
         return len(self._series)
 
     def steps(self, key: str) -> list[int]:
-        return self._series[key]["step"]
+        """The steps of ``key``, in order."""
+        steps: list[int] = self._series[key]["step"]
+        return steps
 
     def values(self, key: str | None = None) -> Any:
         """The values of ``key`` (or, with no key, the Mapping's values)."""
@@ -571,7 +574,7 @@ class History(Mapping[str, MetricSeries]):
     def __repr__(self) -> str:
         parts = []
         for s in self._series.values():
-            if "kind" in s:
+            if isinstance(s, MediaSeries):
                 parts.append(f"{s['key']}: {s['count']} {s['kind']} values")
                 continue
             last = s["value"][-1] if s["value"] else math.nan

@@ -7,6 +7,7 @@ bytes from the blob store when asked, and shows itself in a notebook.
 
 from __future__ import annotations
 
+import builtins
 import html
 import io
 import json
@@ -36,7 +37,7 @@ class MediaItem:
         return caption if isinstance(caption, str) else None
 
     @property
-    def bytes(self) -> bytes:
+    def bytes(self) -> builtins.bytes:
         """The stored bytes (PNG, WAV, JSON, text...); histograms have none (see ``meta``)."""
         if self.blob is None:
             raise ValueError(f"a {self.kind} keeps no bytes; read .meta or .to_numpy()")
@@ -113,7 +114,7 @@ class MediaItem:
         return table
 
     # -- shown in a notebook ---------------------------------------------------------------
-    def _repr_png_(self) -> bytes | None:
+    def _repr_png_(self) -> builtins.bytes | None:
         return self.bytes if self.meta.get("format") == "png" else None
 
     def _repr_html_(self) -> str | None:
