@@ -149,7 +149,7 @@ def test_a_step_logged_again_replaces_its_values(workspace: Path) -> None:
         run.log({"imgs": [nbtrack.Image(RGB), nbtrack.Image(RGB[:8])]}, step=0)
         run.log({"imgs": nbtrack.Image(RGB[:4])}, step=0)
     series = run.history("imgs")["imgs"]
-    assert series["step"] == [0] and series["value"][0].meta["width"] == 4
+    assert series["step"] == [0] and series["value"][0].meta["height"] == 4
 
 
 def test_media_are_exported_with_their_files(workspace: Path) -> None:

@@ -190,12 +190,18 @@ def write_batch(conn: Connection, batch: Batch, key_ids: KeyIds | None = None) -
 
 def _write_media(conn: Connection, rows: Sequence[MediaRow]) -> None:
     """Insert rich values; a (run, key, step) logged again replaces the values it had."""
-    steps = {(row[0], row[1], row[2]) for row in rows}
-    conn.executemany("DELETE FROM media WHERE run = ? AND key = ? AND step = ?", list(steps))
+    latest: dict[tuple[int, str, int], list[MediaRow]] = {}
+    for row in rows:  # in the order logged; a call's values are idx 0, 1, ...
+        where = (row[0], row[1], row[2])
+        if row[3] == 0 or where not in latest:
+            latest[where] = [row]  # a new call at this step replaces an earlier one
+        else:
+            latest[where].append(row)
+    conn.executemany("DELETE FROM media WHERE run = ? AND key = ? AND step = ?", list(latest))
     conn.executemany(
-        "INSERT OR REPLACE INTO media (run, key, step, idx, kind, blob, thumb, meta, time, cell)"
+        "INSERT INTO media (run, key, step, idx, kind, blob, thumb, meta, time, cell)"
         " VALUES (?,?,?,?,?,?,?,?,?,?)",
-        rows,
+        [row for kept in latest.values() for row in kept],
     )
 
 
