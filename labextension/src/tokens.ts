@@ -180,6 +180,37 @@ export interface IChartResponse {
   spec: { [key: string]: unknown };
 }
 
+/** model.MediaRecord: one logged rich value; `blob`/`thumb` are served by `GET blobs/{name}`. */
+export interface IMediaRecord {
+  key: string;
+  step: number;
+  idx: number;
+  kind: string;
+  blob: string | null;
+  thumb: string | null;
+  meta: { [key: string]: unknown };
+  time: number;
+  cell: number | null;
+}
+
+/** model.MediaKey */
+export interface IMediaKey {
+  key: string;
+  kind: string;
+  count: number;
+  first_step: number;
+  last_step: number;
+}
+
+/** model.MediaResponse: `GET runs/{ref}/media` (with `key`: its steps and one step's values). */
+export interface IMediaResponse {
+  run_id: string;
+  keys: IMediaKey[];
+  key: string | null;
+  steps: number[];
+  items: IMediaRecord[];
+}
+
 /** model.ErrorResponse */
 export interface IErrorResponse {
   error: string;

@@ -190,6 +190,45 @@ class ChartResponse(TypedDict):
     spec: dict[str, object]
 
 
+class MediaRecord(TypedDict):
+    """One logged rich value (image, table, histogram, audio, text, html, figure).
+
+    ``blob`` and ``thumb`` name its bytes and an image's thumbnail in the blob store
+    (``GET blobs/{name}``); ``meta`` is kind-specific (see docs/schema.md, table ``media``).
+    """
+
+    key: str
+    step: int
+    idx: int
+    kind: str
+    blob: str | None
+    thumb: str | None
+    meta: dict[str, object]
+    time: float
+    cell: int | None
+
+
+class MediaKey(TypedDict):
+    """A key rich values were logged under, in one run."""
+
+    key: str
+    kind: str
+    count: int
+    first_step: int
+    last_step: int
+
+
+class MediaResponse(TypedDict):
+    """``GET runs/{ref}/media``: the run's media keys; with ``key``, that key's steps and the
+    values of one step (``step``, default the last) or of a page of steps (``all=1``)."""
+
+    run_id: str
+    keys: list[MediaKey]
+    key: str | None
+    steps: list[int]
+    items: list[MediaRecord]
+
+
 class ErrorResponse(TypedDict):
     """Every error answer: an HTTP status and a message for people."""
 

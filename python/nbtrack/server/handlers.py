@@ -186,11 +186,12 @@ ROUTES: list[tuple[str, type[APIHandler]]] = [
 
 
 def routes() -> list[tuple[str, type[APIHandler]]]:
-    """The route table: :data:`ROUTES` and ``POST report``."""
-    # Imported here: report_handler builds on BaseHandler from this module.
+    """The route table: :data:`ROUTES`, the media routes and ``POST report``."""
+    # Imported here: these modules build on BaseHandler from this one.
+    from nbtrack.server.media_handlers import MEDIA_ROUTES
     from nbtrack.server.report_handler import ReportHandler
 
-    return [*ROUTES, ("report", ReportHandler)]
+    return [*ROUTES, *MEDIA_ROUTES, ("report", ReportHandler)]
 
 
 def setup_handlers(web_app: tornado.web.Application) -> list[str]:
