@@ -119,27 +119,24 @@ class Recorder:
         """Queue rich values of one key (copies, encoded by the writer); when
         :attr:`media_max` values wait already, wait for the writer first (backpressure)."""
         self.media.append(entry)
-        if len(self.media) >= self.media_max:
-            if not self._thread.is_alive():
-                self._thread = self._start_writer()
-            with self._idle:
-                while len(self.media) >= self.media_max // 2 and self._thread.is_alive():
-                    self._wake.set()
-                    self._idle.wait(0.05)
-        elif not self._wake.is_set() and len(self.media) >= self.media_max // 4:
-            self._wake.set()
+        if len(self.media) >= self.media_max // 4:
+            self._backpressure(self.media, self.media_max)
 
     def make_room(self) -> None:
         """Called by ``log()`` past :attr:`soon` queued calls: wake the writer, and when the
         queue is full wait until it has room again (backpressure)."""
+        self._backpressure(self.points, self.queue_max)
+
+    def _backpressure(self, queue: deque[Any], cap: int) -> None:
+        """Wake the writer; when ``queue`` holds ``cap`` items, wait until it is half empty."""
         if not self._wake.is_set():  # set() takes a lock: skip it while the writer is awake
             self._wake.set()
-        if len(self.points) < self.queue_max:
+        if len(queue) < cap:
             return
         if not self._thread.is_alive():
             self._thread = self._start_writer()
         with self._idle:
-            while len(self.points) >= self.queue_max // 2 and self._thread.is_alive():
+            while len(queue) >= cap // 2 and self._thread.is_alive():
                 self._wake.set()
                 self._idle.wait(0.05)
 
