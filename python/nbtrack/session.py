@@ -98,6 +98,8 @@ def init(
     notebook: str | None = None,
     workspace: str | os.PathLike[str] | None = None,
     capture_env: bool = True,
+    system_metrics: bool = True,
+    system_interval: float | None = None,
 ) -> Run:
     """Start a run and make it the active run; finish the previous active run first.
 
@@ -110,6 +112,10 @@ def init(
     notebook : the notebook or script path (default: detected).
     workspace : the workspace folder (default: ``$NBTRACK_DIR`` or the ``.nbtrack/`` lookup).
     capture_env : record python, packages, git commit and diff, host (in the background).
+    system_metrics : record CPU, memory, disk, network and GPU use under ``system/`` (a
+        sampler thread; see :mod:`nbtrack.system`) until the run finishes.
+    system_interval : seconds between two system samples (default ``$NBTRACK_SYSTEM_INTERVAL``,
+        else 10; at least 0.1).
 
     The run's row and its params are written in one transaction: a param that cannot be
     stored raises here and leaves no run behind.
@@ -126,6 +132,7 @@ def init(
     for key in params:
         if not isinstance(key, str) or not key:
             raise TypeError(f"param names must be non-empty strings, not {key!r}")
+    interval = _system_interval(system_interval) if system_metrics else None
     with _lock:
         previous = _state.active
         if previous is not None:
@@ -161,7 +168,28 @@ def init(
         run.env_pending = thread
         _env_threads[:] = [t for t in _env_threads if t.is_alive()] + [thread]
         thread.start()
+    if interval is not None:
+        _start_system(run, interval)
     return run
+
+
+def _system_interval(value: float | None) -> float:
+    from nbtrack import system
+
+    return system.sampling_interval(value)
+
+
+def _start_system(run: Run, interval: float) -> None:
+    try:
+        from nbtrack import system
+
+        system.start(run, interval)
+    except Exception as exc:  # noqa: BLE001 - never break the user's run over this
+        try:
+            warnings.warn(f"nbtrack could not record system metrics: {exc!r}",
+                          _recorder.TrackingWarning, stacklevel=2)
+        except Exception:  # noqa: BLE001 - python -W error
+            pass
 
 
 def _forget(run: Run) -> None:
