@@ -80,6 +80,10 @@ export interface ICellExecution {
   outcome: CellOutcome | null;
   error_type: string | null;
   error_message: string | null;
+  /** CPU seconds the process used while the cell ran. */
+  cpu_time: number | null;
+  /** Bytes the cell raised the process's peak resident memory by. */
+  peak_memory_delta: number | null;
   variables: IVariableChange[];
 }
 

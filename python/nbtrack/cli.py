@@ -22,7 +22,7 @@ import click
 
 from nbtrack import __version__, config, wire
 from nbtrack.filter import FilterError, compile_filter, compile_selection, compile_sort
-from nbtrack.model import RunRecord
+from nbtrack.model import CellExecution, RunRecord
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
@@ -293,6 +293,8 @@ def show(ref: str, as_json: bool) -> None:
     cells = detail["cells"]
     errors = sum(1 for c in cells if c["outcome"] == "error")
     lines.append(f"\ncells: {len(cells)} executions" + (f", {errors} failed" if errors else ""))
+    if cells:
+        lines.append(_cells_table(cells))
     env = detail["env"]
     if env:
         git = env.get("git") or {}
@@ -302,6 +304,29 @@ def show(ref: str, as_json: bool) -> None:
                                                                   else ""))
         lines.append("environment: " + ", ".join(described))
     click.echo("\n".join(lines))
+
+
+_SHOWN_CELLS = 20
+
+
+def _cells_table(cells: Sequence[CellExecution]) -> str:
+    """The last cell executions: count, duration, CPU time, peak memory raised, outcome, code."""
+    from nbtrack.text import fmt_bytes, fmt_duration, fmt_value, table
+
+    shown = cells[-_SHOWN_CELLS:]
+    rows = []
+    for c in shown:
+        first = next((line for line in c["source"].splitlines() if line.strip()), "")
+        rows.append([
+            f"[{c['execution_count'] if c['execution_count'] is not None else ' '}]",
+            fmt_duration(c["duration"]), fmt_duration(c["cpu_time"]),
+            fmt_bytes(c["peak_memory_delta"], sign=True), c["outcome"] or "-",
+            fmt_value(first.strip(), 50),
+        ])
+    out = table(["cell", "duration", "cpu", "peak mem", "outcome", "code"], rows)
+    if len(cells) > len(shown):
+        out = f"  ({len(cells) - len(shown)} earlier executions not shown)\n" + out
+    return out
 
 
 # -- diff -----------------------------------------------------------------------------------

@@ -84,6 +84,10 @@ class CellExecution(TypedDict):
     outcome: CellOutcome | None
     error_type: str | None
     error_message: str | None
+    #: CPU seconds the process used while the cell ran (all its threads).
+    cpu_time: float | None
+    #: Bytes the cell raised the process's peak resident memory by (0: under an earlier peak).
+    peak_memory_delta: int | None
     variables: list[VariableChange]
 
 

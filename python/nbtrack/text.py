@@ -37,6 +37,19 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
+def fmt_bytes(count: float | None, sign: bool = False) -> str:
+    """A byte count in B, KB, MB, GB or TB (1 KB = 1024 B); ``sign``: with a leading +."""
+    if count is None:
+        return "-"
+    value, unit = float(count), "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(value) < 1024 or unit == "TB":
+            break
+        value /= 1024
+    text = f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    return f"+{text}" if sign and count > 0 else text
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns separated by two spaces."""
     widths = [len(h) for h in headers]

@@ -247,8 +247,32 @@ function RunEditor(props: {
   );
 }
 
+/** `1.20 s CPU · +200.0 MB peak`: what a cell execution cost (empty when not recorded). */
+function cellResources(cell: ICellExecution): string {
+  const parts: string[] = [];
+  if (cell.cpu_time !== null && cell.cpu_time !== undefined) {
+    parts.push(`${formatDuration(cell.cpu_time)} CPU`);
+  }
+  if (cell.peak_memory_delta) {
+    parts.push(`+${formatBytes(cell.peak_memory_delta)} peak`);
+  }
+  return parts.join(' · ');
+}
+
+function formatBytes(count: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = count;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 function CellView(props: { cell: ICellExecution }): JSX.Element {
   const { cell } = props;
+  const resources = cellResources(cell);
   return (
     <div
       className={`nbtrack-cell nbtrack-outcome-${cell.outcome ?? 'unknown'}`}
@@ -257,6 +281,11 @@ function CellView(props: { cell: ICellExecution }): JSX.Element {
       <div className="nbtrack-cell-title">
         <span className="nbtrack-prompt">[{cell.execution_count ?? ' '}]</span>
         <span>{formatDuration(cell.duration)}</span>
+        {resources ? (
+          <span className="nbtrack-cell-resources" title="CPU time; peak memory the cell added">
+            {resources}
+          </span>
+        ) : null}
         {cell.outcome && cell.outcome !== 'ok' ? (
           <span className="nbtrack-cell-outcome">
             {cell.outcome}

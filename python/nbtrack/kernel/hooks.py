@@ -11,6 +11,7 @@ import functools
 import os
 import random
 import socket
+import sys
 import time
 import warnings
 from typing import Any
@@ -21,6 +22,21 @@ from nbtrack.session import current_cell
 from nbtrack.store.values import to_jsonable
 
 _ERROR_MESSAGE_LIMIT = 2000
+
+try:
+    import resource
+
+    # ru_maxrss is in kilobytes on Linux, bytes on macOS.
+    _MAXRSS_UNIT = 1 if sys.platform == "darwin" else 1024
+    _getrusage = functools.partial(resource.getrusage, resource.RUSAGE_SELF)
+
+    def _usage() -> tuple[float, int | None]:
+        """This process's CPU seconds so far and its peak resident memory (bytes)."""
+        usage = _getrusage()
+        return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * _MAXRSS_UNIT
+except ImportError:  # pragma: no cover - Windows: CPU time only
+    def _usage() -> tuple[float, int | None]:
+        return time.process_time(), None
 
 # Cell ids come from nbtrack's own generator, seeded from the OS (os.urandom) once, never
 # from the user's `random` (whose state nbtrack must not touch, and which a re-seeded
@@ -59,6 +75,8 @@ class CellHooks:
         self._cell: int | None = None
         self._started = 0.0
         self._clock = 0.0
+        self._cpu = 0.0
+        self._peak: int | None = None
         self._run_at_start: int | None = None
         self._last_started: Any = None
         self._warned = False
@@ -100,12 +118,14 @@ class CellHooks:
         })
         self.config.cell(source)
         self.watcher.before(self.shell.user_ns, source)
+        self._cpu, self._peak = _usage()  # last: the cell's own use, not nbtrack's
 
     def _post(self, result: Any) -> None:
         cell = self._cell
         if cell is None:
             return
         duration = time.perf_counter() - self._clock
+        cpu, peak = _usage()
         error = result.error_in_exec or result.error_before_exec
         if error is None:
             outcome, error_type, message = "ok", None, None
@@ -127,7 +147,8 @@ class CellHooks:
         rec = session.recorder()
         rec.cell_ended({
             "id": cell, "run": run_number, "duration": duration, "outcome": outcome,
-            "error_type": error_type, "error_message": message,
+            "error_type": error_type, "error_message": message, "cpu_time": cpu - self._cpu,
+            "peak_memory_delta": None if peak is None or self._peak is None else peak - self._peak,
         })
         changes = self.watcher.after(self.shell.user_ns)
         if changes:

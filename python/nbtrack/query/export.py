@@ -30,7 +30,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "metrics": ("run", "run_id", "key", "step", "value", "time", "cell"),
     "summary": ("run", "run_id", "key", "value", "last", "last_step", "min", "max", "count"),
     "cells": ("id", "run", "run_id", "session", "execution_count", "cell_id", "source",
-              "started", "duration", "outcome", "error_type", "error_message"),
+              "started", "duration", "outcome", "error_type", "error_message", "cpu_time",
+              "peak_memory_delta"),
     "media": ("run", "run_id", "key", "step", "idx", "kind", "file", "meta", "time", "cell"),
 }
 FORMATS = ("csv", "jsonl")
@@ -101,7 +102,8 @@ def _cell_rows(db: Connection, numbers: list[int]) -> Iterator[tuple[Any, ...]]:
     ids = _ids(db, numbers)
     for row in db.execute(
         "SELECT id, run, session, execution_count, cell_id, source, started, duration, outcome,"
-        f" error_type, error_message FROM cells WHERE run {IN_JSON} ORDER BY run, started, id",
+        " error_type, error_message, cpu_time, peak_memory_delta"
+        f" FROM cells WHERE run {IN_JSON} ORDER BY run, started, id",
         (json_numbers(numbers),),
     ):
         yield (row[0], row[1], ids.get(row[1]), *row[2:])

@@ -18,6 +18,7 @@ from typing import Any
 
 from nbtrack.model import CellExecution
 from nbtrack.report.assets import e
+from nbtrack.text import fmt_bytes, fmt_duration
 
 #: ``chart(spec, mode) -> html``: how a Vega(-Lite) output becomes a chart figure.
 ChartMaker = Callable[[Mapping[str, Any], str], str]
@@ -89,6 +90,19 @@ def match_executions(cells: Sequence[Mapping[str, Any]],
         for index in targets:
             match.by_cell.setdefault(index, []).append(execution)
     return match
+
+
+def resources_note(execution: CellExecution) -> str:
+    """What the execution cost, as escaped HTML: CPU time and the peak memory it added."""
+    parts = []
+    if execution["cpu_time"] is not None:
+        parts.append(f"{fmt_duration(execution['cpu_time'])} CPU")
+    peak = execution["peak_memory_delta"]
+    if peak:
+        parts.append(f"peak memory {fmt_bytes(peak, sign=True)}")
+    if not parts:
+        return ""
+    return f'<span class="muted cell-resources">{e(" · ".join(parts))}</span>'
 
 
 # -- markdown -----------------------------------------------------------------------------------

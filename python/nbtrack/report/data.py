@@ -189,7 +189,7 @@ def _segments(cells: Any) -> list[tuple[int, int, int]]:
 
 _EXECUTION_COLUMNS = (
     "id, run, session, execution_count, cell_id, source, started, duration, outcome,"
-    " error_type, error_message"
+    " error_type, error_message, cpu_time, peak_memory_delta"
 )
 
 
@@ -213,7 +213,7 @@ def _executions(db: Connection, numbers: Sequence[int]) -> list[CellExecution]:
         CellExecution(
             id=r[0], run_id=ids.get(r[1]), session=r[2], execution_count=r[3], cell_id=r[4],
             source=r[5], started=r[6], duration=r[7], outcome=r[8], error_type=r[9],
-            error_message=r[10], variables=[],
+            error_message=r[10], cpu_time=r[11], peak_memory_delta=r[12], variables=[],
         )
         for r in rows
     ]

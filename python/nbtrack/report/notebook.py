@@ -75,6 +75,9 @@ def _cell_notes(executions: Sequence[CellExecution], view: StoreView) -> str:
     bits = [chips] if chips else ['<span class="muted">outside any run</span>']
     bits.append(f'<span class="when">last ran {e(fmt_time(last["started"]))} · '
                 f'{e(fmt_duration(last["duration"]))}</span>')
+    resources = nbcells.resources_note(last)
+    if resources:
+        bits.append(resources)
     if len(executions) > 1:
         bits.append(f'<span class="muted">{len(executions)} executions</span>')
     if last["outcome"] and last["outcome"] != "ok":

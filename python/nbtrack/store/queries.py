@@ -316,7 +316,8 @@ def cell_executions(db: Connection, run: int) -> list[CellExecution]:
     """The cell executions of one run in the order they ran, with their changed variables."""
     rows = db.execute(
         "SELECT id, session, execution_count, cell_id, source, started, duration, outcome,"
-        " error_type, error_message FROM cells WHERE run = ? ORDER BY started, id",
+        " error_type, error_message, cpu_time, peak_memory_delta FROM cells WHERE run = ?"
+        " ORDER BY started, id",
         (run,),
     ).fetchall()
     run_id = db.execute("SELECT id FROM runs WHERE number = ?", (run,)).fetchone()
@@ -325,7 +326,8 @@ def cell_executions(db: Connection, run: int) -> list[CellExecution]:
         CellExecution(
             id=r[0], run_id=run_id[0] if run_id else None, session=r[1], execution_count=r[2],
             cell_id=r[3], source=r[4], started=r[5], duration=r[6], outcome=r[7],
-            error_type=r[8], error_message=r[9], variables=variables.get(r[0], []),
+            error_type=r[8], error_message=r[9], cpu_time=r[10], peak_memory_delta=r[11],
+            variables=variables.get(r[0], []),
         )
         for r in rows
     ]

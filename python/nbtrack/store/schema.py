@@ -173,9 +173,21 @@ def m004_media(db: Database) -> None:
     )
 
 
+def m005_cell_resources(db: Database) -> None:
+    """``cells.cpu_time`` (the process's CPU seconds while the cell ran) and
+    ``cells.peak_memory_delta`` (how many bytes the cell raised the process's peak resident
+    memory by; 0 when it stayed under an earlier peak)."""
+    db.executescript(
+        """
+        ALTER TABLE cells ADD COLUMN cpu_time REAL;
+        ALTER TABLE cells ADD COLUMN peak_memory_delta INTEGER;
+        """
+    )
+
+
 #: Every migration, in the order they apply. Append new ones; never edit an applied one.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
-    m001_initial, m002_summary_indexes, m003_lost_items, m004_media,
+    m001_initial, m002_summary_indexes, m003_lost_items, m004_media, m005_cell_resources,
 )
 
 

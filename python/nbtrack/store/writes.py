@@ -20,6 +20,9 @@ MediaRow = tuple[int, str, int, int, str, "str | None", "str | None", str, float
 #: One ``log()`` call: (run number, step, wall time, cell execution id, keys, values).
 PointsCall = tuple[int, int, float, "int | None", tuple[str, ...], tuple[float, ...]]
 
+#: The resource columns of a cell's end, for rows that carry none.
+_NO_RESOURCES: dict[str, Any] = {"cpu_time": None, "peak_memory_delta": None}
+
 _INSERT_CHUNK = (
     'INSERT INTO metric_chunks (run, key, seq, step_min, step_max, count, ordered, steps,'
     ' "values", times, cells) VALUES (?,?,?,?,?,?,?,?,?,?,?)'
@@ -150,9 +153,9 @@ def write_batch(conn: Connection, batch: Batch, key_ids: KeyIds | None = None) -
         if batch.cells_ended:
             conn.executemany(
                 "UPDATE cells SET run = COALESCE(:run, run), duration = :duration,"
-                " outcome = :outcome, error_type = :error_type, error_message = :error_message"
-                " WHERE id = :id",
-                batch.cells_ended,
+                " outcome = :outcome, error_type = :error_type, error_message = :error_message,"
+                " cpu_time = :cpu_time, peak_memory_delta = :peak_memory_delta WHERE id = :id",
+                ({**_NO_RESOURCES, **row} for row in batch.cells_ended),
             )
         for cell, changes in batch.variables:
             conn.executemany(
