@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -410,3 +411,92 @@ def test_settings_made_before_load_ext_are_params(shell) -> None:
     shell.run_line_magic("load_ext", "nbtrack")
     run(shell, "%track start early")
     assert nbtrack.active_run().params == {"early_lr": 0.3}
+
+
+# -- system metrics and what each cell cost ----------------------------------------------------
+
+def _sampler_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("nbtrack-system")]
+
+
+def test_track_start_no_system_records_no_system_metrics(shell) -> None:
+    run(shell, "%track start quiet --no-system --system-interval 0.1")
+    assert _sampler_threads() == []
+    run(shell, "import time; time.sleep(0.4)")  # four intervals of a sampler that must not exist
+    run(shell, "%track stop")
+    assert nbtrack.get_run("quiet").metric_keys() == []
+
+
+def test_track_start_system_interval_samples_until_stop(shell) -> None:
+    from nbtrack import system
+
+    run(shell, "%track start sampled --system-interval 0.1")
+    active = nbtrack.active_run()
+    assert [s.interval for s in system.running()] == [0.1]
+    run(shell, "import time\nwhile not any(s.samples >= 2 for s in __import__('nbtrack')"
+               ".system.running()): time.sleep(0.05)")
+    run(shell, "%track stop")
+    assert _sampler_threads() == []
+    keys = active.metric_keys()
+    assert {"system/cpu_percent", "system/rss_bytes", "system/memory_percent"} <= set(keys)
+
+
+def test_a_too_short_system_interval_is_a_usage_error(shell, capsys) -> None:
+    result = run(shell, "%track start fast --system-interval 0.01")
+    assert not result.success
+    err = capsys.readouterr().err
+    assert "UsageError" in err and "--system-interval must be at least 0.1 seconds" in err
+    assert nbtrack.active_run() is None
+
+
+def test_each_cell_records_its_cpu_time_and_the_peak_memory_it_added(
+    shell, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import csv
+    import io
+
+    import nbformat
+    from click.testing import CliRunner
+
+    from nbtrack.cli import main
+    from nbtrack.report import export_report
+
+    monkeypatch.setenv("NBTRACK_NOTEBOOK", "costly.ipynb")
+    run(shell, "%track start costly --no-system")
+    burn = "t0 = time.thread_time()\nwhile time.thread_time() - t0 < 0.3:\n    pass"
+    run(shell, "import resource, time, psutil")
+    run(shell, burn)
+    # Past the process's peak so far (an earlier test may have raised it), then 200 MB more.
+    run(shell, "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+               "grow = max(peak - psutil.Process().memory_info().rss, 0) + 200 * 2**20")
+    allocate = "block = b'x' * grow\ndel block"
+    run(shell, allocate)
+    run(shell, "%track stop")
+    cells = {c["source"]: c for c in nbtrack.get_run("costly").cells}
+    assert cells[burn]["cpu_time"] >= 0.2
+    assert cells[allocate]["peak_memory_delta"] >= 100 * 2**20
+    assert all(c["cpu_time"] is not None and c["cpu_time"] >= 0 for c in cells.values())
+    assert all(c["peak_memory_delta"] is not None and c["peak_memory_delta"] >= 0
+               for c in cells.values())
+
+    # ... and shown with the cell: nbtrack show, nbtrack export cells, the report.
+    runner = CliRunner()
+    shown = runner.invoke(main, ["show", "costly"])
+    assert shown.exit_code == 0, shown.output
+    assert "cpu" in shown.output and "peak mem" in shown.output
+    line = next(row for row in shown.output.splitlines() if "block = b'x' * grow" in row)
+    assert " MB" in line and "+" in line
+    exported = runner.invoke(main, ["export", "cells", "--runs", "costly"])
+    assert exported.exit_code == 0, exported.output
+    rows = {r["source"]: r for r in csv.DictReader(io.StringIO(exported.output))}
+    assert float(rows[burn]["cpu_time"]) >= 0.2
+    assert int(rows[allocate]["peak_memory_delta"]) >= 100 * 2**20
+    notebook = Path(os.environ["NBTRACK_DIR"]) / "costly.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(burn), nbformat.v4.new_code_cell(allocate)]
+    nbformat.write(nb, notebook)
+    html = export_report(notebook, tmp_path / "costly.html").read_text()
+    assert html.count('class="muted cell-resources"') == 2
+    assert "s CPU" in html and "peak memory +" in html

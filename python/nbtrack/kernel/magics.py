@@ -62,6 +62,7 @@ def build_parser(prog: str = "%track") -> MagicArgumentParser:
     start.add_argument("--no-auto-params", action="store_true",
                        help="don't record the notebook's settings as params (by default the "
                        "names a cell set to a literal: lr = 0.01, epochs = 3 * 10)")
+    _system_arguments(start)
 
     stop = sub.add_parser("stop", help="finish the active run")
     stop.add_argument("--status", default="finished",
@@ -104,6 +105,14 @@ def build_parser(prog: str = "%track") -> MagicArgumentParser:
     return parser
 
 
+def _system_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-system", action="store_true",
+                        help="don't record system metrics (CPU, memory, disk, network, GPU)")
+    parser.add_argument("--system-interval", type=float, default=None, metavar="S",
+                        help="seconds between two system samples (default 10, or "
+                        "$NBTRACK_SYSTEM_INTERVAL; at least 0.1)")
+
+
 def build_cell_parser() -> MagicArgumentParser:
     parser = MagicArgumentParser(  # type: ignore[no-untyped-call]  # IPython's, untyped
         prog="%%track", description="Run this cell as one run: finished when the cell ends, "
@@ -116,6 +125,7 @@ def build_cell_parser() -> MagicArgumentParser:
     parser.add_argument("--no-auto-params", action="store_true")
     parser.add_argument("--plot", default=None, help="metrics to chart live, e.g. loss,acc")
     parser.add_argument("--no-plot", action="store_true", help="no live chart")
+    _system_arguments(parser)
     return parser
 
 
@@ -187,19 +197,27 @@ class TrackMagics(Magics):
         self.parser = build_parser()
         self.cell_parser = build_cell_parser()
 
-    def _start(self, name: str | None, params: list[str], tags: list[str], notes: str,
-               no_auto_params: bool) -> nbtrack.Run:
-        name, params = _split_name(name, params)
+    def _start(self, args: argparse.Namespace) -> nbtrack.Run:
+        name, params = _split_name(args.name, args.params)
         explicit = parse_assignments(params)
         config: dict[str, Any] = {}
-        if not no_auto_params:
+        if not args.no_auto_params:
             # Only configuration-like names: bound by a literal assignment (lr = 0.01), not
             # loop counters or computed results (see capture.ConfigNames).
             shell = self._shell()
             config.update(scalar_params(shell.user_ns, shell.user_ns_hidden,
                                         names=self.hooks.config.names))
         config.update(explicit)
-        return session.init(name=name, config=config, tags=tags, notes=notes)
+        interval = None
+        if not args.no_system:
+            from nbtrack.system import sampling_interval
+
+            try:
+                interval = sampling_interval(args.system_interval, "--system-interval")
+            except ValueError as exc:
+                raise UsageError(f"{exc}; e.g.  %track start --system-interval 1") from None
+        return session.init(name=name, config=config, tags=args.tag, notes=args.notes,
+                            system_metrics=not args.no_system, system_interval=interval)
 
     @line_magic
     def track(self, line: str) -> Any:
@@ -212,7 +230,7 @@ class TrackMagics(Magics):
 
     def _cmd_start(self, args: argparse.Namespace) -> None:
         previous = session.active_run()
-        run = self._start(args.name, args.params, args.tag, args.notes, args.no_auto_params)
+        run = self._start(args)
         if previous is not None:
             print(f"finished run #{previous.number} {previous.name!r}")
         print(f"started run #{run.number} {run.name!r} (id {run.id})")
@@ -343,7 +361,7 @@ class TrackMagics(Magics):
     @cell_magic("track")  # type: ignore[arg-type]  # IPython's decorator is typed for functions
     def track_cell(self, line: str, cell: str) -> Any:
         args = parse_line(self.cell_parser, line)
-        run = self._start(args.name, args.params, args.tag, args.notes, args.no_auto_params)
+        run = self._start(args)
         chart = None
         if not args.no_plot:
             chart = self._live_chart(run, args.plot)
