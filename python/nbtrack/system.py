@@ -51,6 +51,8 @@ INTERVAL_ENV = "NBTRACK_SYSTEM_INTERVAL"
 #: Seconds between two scans for child processes (a scan reads every process of the machine,
 #: a millisecond or more: too much to do every second).
 CHILDREN_EVERY = 5.0
+#: Seconds after the start (at most half an interval) when the sampler opens its readers.
+OPEN_AFTER = 0.5
 
 
 def sampling_interval(value: float | None = None, name: str = "system_interval") -> float:
@@ -313,8 +315,10 @@ class SystemSampler:
         self.interval = interval
         #: Samples recorded so far (the next sample's step).
         self.samples = 0
-        #: CPU seconds the sampler thread has used (``time.thread_time()`` inside it).
+        #: CPU seconds the sampler thread has used (``time.thread_time()`` inside it), and of
+        #: those, what opening the readers took (importing pynvml, probing NVML...).
         self.cpu_time = 0.0
+        self.open_cpu_time = 0.0
         self._stop = threading.Event()
         self._warned: set[str] = set()
         self._thread = threading.Thread(
@@ -341,9 +345,14 @@ class SystemSampler:
     def _loop(self) -> None:
         readers: list[Reader] = []
         try:
-            readers = self._open()
-            self.cpu_time = time.thread_time()
             next_at = time.monotonic() + self.interval
+            # Open (and prime) the readers a little later: the first sample then averages
+            # over a shorter window, and a run that ends within it (tests, a quick script)
+            # never pays for scanning processes or probing NVML.
+            if self._stop.wait(min(self.interval / 2, OPEN_AFTER)):
+                return
+            readers = self._open()
+            self.cpu_time = self.open_cpu_time = time.thread_time()
             while not self._stop.wait(max(next_at - time.monotonic(), 0.0)):
                 now = time.monotonic()
                 next_at = max(next_at + self.interval, now + self.interval / 2)
