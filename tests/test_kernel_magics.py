@@ -435,8 +435,9 @@ def test_track_start_system_interval_samples_until_stop(shell) -> None:
     run(shell, "%track start sampled --system-interval 0.1")
     active = nbtrack.active_run()
     assert [s.interval for s in system.running()] == [0.1]
-    run(shell, "import time\nwhile not any(s.samples >= 2 for s in __import__('nbtrack')"
-               ".system.running()): time.sleep(0.05)")
+    run(shell, "import time\nfrom nbtrack import system\nfor _ in range(1200):  # at most 60 s\n"
+               "    if any(s.samples >= 2 for s in system.running()):\n        break\n"
+               "    time.sleep(0.05)")
     run(shell, "%track stop")
     assert _sampler_threads() == []
     keys = active.metric_keys()

@@ -1,4 +1,4 @@
-"""System metrics: the sampler thread a run starts, in a plain Python process (as scripts use it)."""
+"""System metrics: the sampler thread a run starts, in a plain Python process (as scripts)."""
 
 from __future__ import annotations
 
@@ -303,3 +303,36 @@ def test_nvml_failing_at_init_leaves_gpu_keys_out(workspace: Path,
     wait_for(lambda: samples_of(run) >= 2, "two system samples")
     run.finish()
     assert not any("gpu" in k for k in system_keys(run))
+
+
+# -- per-cell resources in a store made before them ----------------------------------------------
+
+def test_a_store_from_before_cell_resources_is_migrated_and_its_cells_read_none(
+    workspace: Path,
+) -> None:
+    import sqlite3
+
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    from nbtrack import config
+    from nbtrack.store import schema
+
+    path = config.db_path()
+    path.parent.mkdir()
+    conn = sqlite3.connect(path)
+    old = Migrations(schema.MIGRATION_SET)
+    for migration in schema.MIGRATIONS[:4]:  # up to m004_media
+        old()(migration)
+    old.apply(Database(conn))
+    conn.execute("INSERT INTO runs (id, name, status, started) VALUES ('abc', 'old', 'finished',"
+                 " 1.0)")
+    conn.execute("INSERT INTO cells (id, run, source, started, duration, outcome) VALUES"
+                 " (7, 1, 'x = 1', 1.0, 0.1, 'ok')")
+    conn.commit()
+    conn.close()
+    with nbtrack.init("new", system_metrics=False):
+        pass
+    assert schema.applied(sqlite3.connect(path))[-1] == "m005_cell_resources"
+    [cell] = nbtrack.get_run("old").cells
+    assert (cell["source"], cell["cpu_time"], cell["peak_memory_delta"]) == ("x = 1", None, None)
