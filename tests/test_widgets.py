@@ -401,3 +401,96 @@ def test_streaming_downsampler_keeps_a_bounded_envelope_of_any_stream() -> None:
         assert list(steps) == sorted(steps) and steps[0] == 0 and steps[-1] == total - 1
         assert max(kept) == 50.0 and min(kept) == min(finite)
         assert all(values[int(s)] == v for s, v in zip(steps, kept))
+
+
+# -- the run card's media ---------------------------------------------------------------------
+
+XSS = "</script><script>alert(1)</script>"
+
+
+def _log_every_kind(run: Run) -> None:
+    import altair as alt
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+    import plotly.graph_objects as go
+    from PIL import Image as PILImage
+
+    rng = np.random.default_rng(0)
+    for step in range(3):
+        run.log({"loss": 1.0 / (step + 1),
+                 "samples": [nbtrack.Image(np.full((256, 200, 3), step * 100, np.uint8),
+                                           caption=f"{XSS} {step} {i}") for i in range(10)],
+                 "w": nbtrack.Histogram(rng.normal(size=500), bins=32)}, step=step)
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([1, 2])
+    run.log({
+        "small": PILImage.fromarray(np.zeros((8, 8), np.uint8)),
+        "preds": nbtrack.Table(pd.DataFrame({"id": range(30), "label": [XSS] * 30})),
+        "voice": nbtrack.Audio(np.zeros(800), 8000, caption="silence"),
+        "note": nbtrack.Text("x" * 5000),
+        "page": nbtrack.Html(f"<b>hi</b>{XSS}"),
+        "mpl": fig,
+        "altair": alt.Chart(pd.DataFrame({"a": [1, 2]})).mark_point().encode(x="a"),
+        "plotly": go.Figure(data=[go.Scatter(y=[1, 2])]),
+    }, step=5)
+    plt.close(fig)
+
+
+def test_run_card_shows_the_latest_value_of_each_media_key(notebook_mode: Path) -> None:
+    import base64
+    import io
+
+    from PIL import Image as PILImage
+
+    with nbtrack.init(name="media") as run:
+        _log_every_kind(run)
+    card = widgets.run_card(run)  # a run with media used to fail drawing its curves
+    assert isinstance(card, widgets.RunCard)
+    (rows,) = card.spec["datasets"].values()
+    assert {r["key"] for r in rows} == {"loss"}
+    media = {m["key"]: m for m in card.media}
+    assert sorted(media) == ["altair", "mpl", "note", "page", "plotly", "preds", "samples",
+                             "small", "voice", "w"]
+    samples = media["samples"]
+    assert (samples["kind"], samples["step"], samples["steps"]) == ("image", 2, 3)
+    assert len(samples["values"]) == 8 and samples["more"] == 2  # bounded per key
+    first = samples["values"][0]
+    assert first["caption"] == f"{XSS} 2 0"  # sent as data: the page sets it as text
+    png = base64.b64decode(first["image"].removeprefix("data:image/png;base64,"))
+    thumb = PILImage.open(io.BytesIO(png))
+    assert max(thumb.size) == 128 and thumb.getpixel((0, 0)) == (200, 200, 200)
+    assert media["small"]["values"][0]["image"].startswith("data:image/png;base64,")
+    table = media["preds"]["values"][0]["table"]
+    assert table["columns"] == ["id", "label"] and len(table["rows"]) == 10
+    assert table["rows"][0] == [0, XSS] and table["total_rows"] == 30
+    hist = media["w"]["values"][0]["spec"]
+    assert len(hist["data"]["values"]) == 32
+    assert media["voice"]["values"][0]["audio"].startswith("data:audio/wav;base64,")
+    note = media["note"]["values"][0]
+    assert len(note["text"]) == 4000 and note["more"] == 1000
+    page = media["page"]["values"][0]["html"]
+    assert "Content-Security-Policy" in page and f"<b>hi</b>{XSS}" in page
+    assert media["mpl"]["values"][0]["image"].startswith("data:image/png;base64,")
+    assert media["altair"]["values"][0]["spec"]["mark"] == {"type": "point"}
+    assert media["plotly"]["values"][0]["note"].startswith("A Plotly figure with 1 trace:")
+    json.dumps(card.media, allow_nan=False)
+
+
+def test_run_card_media_is_bounded_with_a_note(notebook_mode: Path) -> None:
+    import numpy as np
+
+    from nbtrack.widgets.run_card import card_media
+
+    rng = np.random.default_rng(0)
+    with nbtrack.init(name="big") as run:
+        run.log({k: nbtrack.Audio(rng.uniform(-1, 1, 40_000), 8000) for k in "abcd"})
+    media = card_media(
+        [s for s in run.history().values() if s.get("kind")], limit=250_000)
+    values = [m["values"][0] for m in media]
+    assert sum(len(v.get("audio", "")) for v in values) <= 250_000
+    notes = [v["note"] for v in values if "note" in v]
+    assert notes == ["This audio is not shown: a card shows at most 0.238 MB of media."] * 2

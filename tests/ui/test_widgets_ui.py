@@ -171,3 +171,49 @@ def test_run_card_reads_well_in_the_dark_theme(widget_lab: Any, lab_page: Any) -
         _shot(page, "widgets-card-dark")
     finally:
         widget_lab.set_theme("JupyterLab Light")
+
+
+def test_run_card_shows_the_latest_media_of_the_run(widget_lab: Any, lab_page: Any) -> None:
+    page = lab_page
+    # The logged HTML's own script is refused by its sandboxed frame, as it must be.
+    page.errors.expect(r"Blocked script execution in 'about:srcdoc'")
+    url = widget_lab.notebook("card-media.ipynb", [
+        "import numpy as np, nbtrack\n"
+        "rng = np.random.default_rng(0)\n"
+        "with nbtrack.init(name='media') as run:\n"
+        "    for step in range(3):\n"
+        "        img = np.zeros((64, 96, 3)); img[..., step] = 1.0\n"
+        "        run.log({'loss': 1 / (step + 1),\n"
+        "                 'samples': nbtrack.Image(img, caption=f'<b>step {step}</b>'),\n"
+        "                 'w': nbtrack.Histogram(rng.normal(step, 1, 500))}, step=step)\n"
+        "    run.log({'preds': nbtrack.Table(rows=[[i, f'<i>{i}</i>'] for i in range(30)],\n"
+        "                                    columns=['id', 'label']),\n"
+        "             'voice': nbtrack.Audio(np.sin(np.arange(8000) / 5) * 0.2, 8000),\n"
+        "             'note': nbtrack.Text('<script>alert(1)</script> stays text'),\n"
+        "             'page': nbtrack.Html('<p>framed</p><script>parent.alert(2)</script>')})\n"
+        "run.show()",
+    ])
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _open(page, url)
+    _run_cells(page, 1)
+    page.wait_for_selector(".nbtrack-widget .nbt-media-chart[data-state=drawn]",
+                           timeout=60_000)
+    media = page.locator(".nbtrack-widget .nbt-media").first
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.nbt-media img')]"
+        ".every(i => i.complete && i.naturalWidth > 0) && "
+        "document.querySelectorAll('.nbt-media img').length === 1", timeout=30_000)
+    assert media.locator("figcaption").first.inner_text() == "<b>step 2</b>"  # as text
+    assert media.locator(".nbt-media-table tbody tr").count() == 10
+    assert "20 more rows" in media.inner_text()
+    assert "<i>0</i>" in media.locator(".nbt-media-table").inner_text()
+    assert media.locator("audio[controls]").count() == 1
+    assert "<script>alert(1)</script> stays text" in media.locator(".nbt-media-text").inner_text()
+    frame = media.locator("iframe.nbt-media-html")
+    assert frame.get_attribute("sandbox") == ""
+    assert page.frame_locator(".nbt-media-html").locator("p").inner_text() == "framed"
+    assert page.locator(".nbtrack-widget .nbt-media-chart .mark-rect path").count() > 0
+    assert dialogs == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    media.screenshot(path=str(ARTIFACTS / "widgets-card-media.png"))

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack import config
+from nbtrack.media.items import MediaSeries
 from nbtrack.model import CellExecution, MetricSeries, MetricSummary, RunRecord, run_label
+from nbtrack.report.media import read_media
 from nbtrack.store import access, downsample, queries
 from nbtrack.store.access import Connection
 
@@ -41,6 +43,8 @@ class RunData:
     summaries: list[MetricSummary]
     series: list[MetricSeries]  # downsampled, by key
     env: dict[str, Any]
+    #: Rich values (images, tables...) by key; their bytes are read when shown.
+    media: list[MediaSeries] = field(default_factory=list)
 
     @property
     def number(self) -> int:
@@ -145,7 +149,7 @@ def read_store(
                     downsample.series_of(record["id"], summary["key"], points, max_points)
                 )
             data = RunData(record, summaries.get(number, []), series,
-                           environments.get(number, {}))
+                           environments.get(number, {}), read_media(db, number, path.parent))
             view.runs.append(data)
             view.by_number[number] = data
         view.executions = _executions(db, [r.number for r in view.runs])

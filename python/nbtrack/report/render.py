@@ -86,12 +86,13 @@ def render_report(
     )
 
 
-#: The page loads nothing from anywhere: scripts and styles are inline, images are data: URIs.
+#: The page loads nothing from anywhere: scripts and styles are inline, images and logged audio
+#: are data: URIs.
 #: No 'unsafe-eval': notebook outputs' Vega specs are drawn in this page (which JupyterLab opens
 #: trusted), so report.js has Vega interpret expressions instead of compiling them.
 PAGE_CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'"
+    "img-src data: blob:; media-src data:; font-src data:; base-uri 'none'; form-action 'none'"
 )
 
 

@@ -1,5 +1,5 @@
 // nbtrack run report: draws every chart with the Vega bundle inlined above (no network),
-// and sizes the sandboxed frames that hold HTML outputs. Runs as a module after the bundle.
+// sizes the sandboxed frames that hold HTML outputs and wires the logged images' step sliders. Runs as a module after the bundle.
 //
 // The page's Content-Security-Policy has no 'unsafe-eval' (a notebook's own Vega spec is drawn
 // in this page, which JupyterLab opens trusted), so nothing here may compile code at run time:
@@ -95,6 +95,25 @@ for (const frame of document.querySelectorAll('iframe.html-output')) {
   frame.addEventListener('load', () => fitFrame(frame));
   fitFrame(frame);
 }
+
+// A logged image's step slider: shows one step's frame (the latest is shown without script).
+function stepSlider(box) {
+  const frames = [...box.querySelectorAll(':scope > .media-frame')];
+  const label = box.querySelector(':scope > .media-slider');
+  const input = label && label.querySelector('input');
+  if (!input || frames.length < 2) return;
+  const output = label.querySelector('output');
+  const show = () => {
+    const at = Math.min(Math.max(Number(input.value) || 0, 0), frames.length - 1);
+    frames.forEach((frame, i) => { frame.hidden = i !== at; });
+    output.textContent = frames[at].dataset.step;
+  };
+  input.addEventListener('input', show);
+  label.hidden = false;
+  show();
+}
+
+document.querySelectorAll('.media-steps').forEach(stepSlider);
 
 drawCharts().finally(() => {
   document.documentElement.dataset.charts = 'done';

@@ -10,6 +10,7 @@ from typing import Any
 from nbtrack.report import cells as nbcells
 from nbtrack.report.assets import e
 from nbtrack.report.data import RunData, StoreView, environment_key
+from nbtrack.report.media import MediaBudget, budget_note, media_part
 from nbtrack.report.parts import (
     Page,
     fmt_duration,
@@ -25,6 +26,8 @@ from nbtrack.store.downsample import downsample
 #: Points per panel of the overlaid curves, shared by the runs (at least the minimum each).
 OVERLAY_POINTS = 2400
 OVERLAY_MIN_POINTS = 100
+#: Keys of the system metrics (CPU, memory, GPU...): charted apart from the run's own.
+SYSTEM_PREFIX = "system/"
 #: Packages shown first in the environment when a run has them.
 KEY_PACKAGES = (
     "nbtrack", "numpy", "pandas", "polars", "scipy", "scikit-learn", "torch", "torchvision",
@@ -49,15 +52,17 @@ def runs_section(view: StoreView, page: Page) -> str:
             "<code>runs=[...]</code> (<code>nbtrack report --runs REF,...</code>).</p></section>"
         )
     cards = []
+    budget = MediaBudget()  # one cap on the media bytes inlined, shared by every card
     for run in view.runs:
         page.toc.append((2, run.anchor, run.label))
-        cards.append(_run_card(run, page))
+        cards.append(_run_card(run, page, budget))
+    cards.append(budget_note(budget))
     hint = ('<p class="hint">In each metrics table the better of min and max is in bold: lower '
             "for losses, errors and times, higher for the rest.</p>")
     return f'<section id="runs"><h2>Runs</h2>{hint}{"".join(cards)}</section>'
 
 
-def _run_card(run: RunData, page: Page) -> str:
+def _run_card(run: RunData, page: Page, budget: MediaBudget) -> str:
     r = run.record
     facts = [
         ("Started", e(fmt_time(r["started"]))),
@@ -78,7 +83,13 @@ def _run_card(run: RunData, page: Page) -> str:
     chart = ""
     if run.series:
         labels = {r["id"]: run.label}
-        chart = page.chart(page.curves.spec(run.series, labels), label=f"curves of {run.label}")
+        own = [s for s in run.series if not s["key"].startswith(SYSTEM_PREFIX)]
+        system = [s for s in run.series if s["key"].startswith(SYSTEM_PREFIX)]
+        if own:
+            chart = page.chart(page.curves.spec(own, labels), label=f"curves of {run.label}")
+        if system:
+            chart += ('<h4 class="system-charts">System</h4>' + page.chart(
+                page.curves.spec(system, labels), label=f"system metrics of {run.label}"))
     elif not run.summaries:
         chart = '<p class="note">No metrics were logged in this run.</p>'
     return (
@@ -89,7 +100,7 @@ def _run_card(run: RunData, page: Page) -> str:
         '<div class="card-tables">'
         f'<div><h4>Params</h4><table class="kv">{params}</table></div>'
         f"<div><h4>Metrics</h4>{metrics}</div></div>"
-        f"{chart}</article>"
+        f"{chart}{media_part(run.media, run.label, page, budget)}</article>"
     )
 
 
