@@ -218,7 +218,7 @@ def test_the_media_inlined_in_one_report_is_capped_with_a_note(
     assert 1 <= len(inlined) < 6
     assert sum(len(src) for src in inlined) <= 600_000
     skipped = 6 - len(inlined)
-    assert html.count("not inlined: the report&#x27;s limit of 0.572205 MB") == skipped
+    assert html.count("not shown: the report shows at most 0.572 MB of media") == skipped
     assert f"{skipped} media values were not inlined" in html
 
 

@@ -48,6 +48,11 @@ class MediaItem:
         """The blob file holding the bytes (read-only: other runs may share it)."""
         return None if self.blob is None else blobs.path_of(self._store, self.blob)
 
+    @property
+    def thumb_path(self) -> Path | None:
+        """The blob file of an image's thumbnail (at most 128 px a side), if it has one."""
+        return None if self.thumb is None else blobs.path_of(self._store, self.thumb)
+
     def to_pil(self) -> Any:
         """An image (or a PNG figure) as a PIL image."""
         if self.meta.get("format") != "png":

@@ -258,7 +258,7 @@ def _image_size(metadata: Mapping[str, Any], mime: str) -> str:
     return attrs
 
 
-def _sandboxed(html_text: str) -> str:
+def sandboxed(html_text: str) -> str:
     """An HTML output in an iframe that cannot run script, load anything or reach the page."""
     doc = (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
@@ -298,7 +298,7 @@ def display_html(data: Mapping[str, Any], metadata: Mapping[str, Any], chart: Ch
         return ('<div class="output widget-output">An interactive widget: it is shown in the '
                 "live notebook only.</div>")
     if mime == "text/html":
-        return _sandboxed(text_of(value))
+        return sandboxed(text_of(value))
     if mime == "image/svg+xml":
         svg = base64.b64encode(text_of(value).encode("utf-8")).decode("ascii")
         return (f'<img class="output image-output" alt="SVG output"'

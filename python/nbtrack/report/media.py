@@ -7,7 +7,7 @@ steps), audio as an ``<audio>`` player, text in ``<pre>``, HTML in a sandboxed f
 figures drawn with the report's Vega, Plotly figures as a note. Everything from the store is
 escaped with :func:`~nbtrack.report.assets.e` or embedded with
 :func:`~nbtrack.report.assets.json_for_script`; the bytes inlined per report are capped
-(:data:`MAX_INLINE_BYTES`, shared by every card through one :class:`MediaBudget`).
+(:data:`MAX_INLINE_BYTES`, shared by every card through one budget, :func:`report_budget`).
 
 This module imports neither ``data`` nor ``parts`` at run time (``data`` imports it).
 """
@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbtrack.media import inline
+from nbtrack.media.inline import Budget, NotInlined
 from nbtrack.media.items import MediaItem, MediaSeries
 from nbtrack.report.assets import e
-from nbtrack.store import blobs, queries
+from nbtrack.store import queries
 from nbtrack.store.access import Connection
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,48 +57,14 @@ def read_media(db: Connection, run: int, store: Path) -> list[MediaSeries]:
     return media_series(store, queries.media_rows(db, run))
 
 
-@dataclass
-class MediaBudget:
-    """The bytes still free for inlined media in one report."""
-
-    limit: int = field(default_factory=lambda: MAX_INLINE_BYTES)
-    used: int = 0
-    #: Values left out because the limit was reached.
-    skipped: int = 0
-
-    def take(self, size: int) -> bool:
-        """Reserve ``size`` bytes; False (and counted as skipped) when they do not fit."""
-        if self.used + size > self.limit:
-            self.skipped += 1
-            return False
-        self.used += size
-        return True
+def report_budget() -> Budget:
+    """The media budget of one report: :data:`MAX_INLINE_BYTES` (read at call time)."""
+    return Budget(MAX_INLINE_BYTES)
 
 
-class _Missing(Exception):
-    """A value's bytes are not in the store (or not inlined: over the budget)."""
-
-
-def _b64_size(n: int) -> int:
-    return 4 * math.ceil(n / 3)
-
-
-def _blob(item: MediaItem, name: str | None, budget: MediaBudget | None) -> bytes:
-    """The bytes of blob ``name`` of ``item``, charged to ``budget`` before they are read."""
-    if name is None:
-        raise _Missing("no bytes were stored")
-    try:
-        path = blobs.path_of(item._store, name)
-        size = path.stat().st_size
-    except (OSError, ValueError):
-        raise _Missing("its bytes are missing from the store") from None
-    if budget is not None and not budget.take(_b64_size(size)):
-        raise _Missing(f"not inlined: the report's limit of {budget.limit / 2**20:g} MB of "
-                       "media was reached")
-    try:
-        return path.read_bytes()
-    except OSError:
-        raise _Missing("its bytes are missing from the store") from None
+def _blob(item: MediaItem, which: str, budget: Budget | None) -> bytes:
+    """The bytes of ``item``'s ``"blob"`` or ``"thumb"``, charged to ``budget``."""
+    return inline.read(item, which, budget, page="the report")
 
 
 def _data_uri(mime: str, data: bytes) -> str:
@@ -112,7 +78,7 @@ def _note(text: str) -> str:
 # -- the part of a run card -------------------------------------------------------------------
 
 def media_part(media: Sequence[MediaSeries], label: str, page: Page,
-               budget: MediaBudget) -> str:
+               budget: Budget) -> str:
     """The "Media" part of one run's card ('' when the run logged none)."""
     if not media:
         return ""
@@ -129,7 +95,7 @@ def _by_step(series: MediaSeries) -> list[tuple[int, list[MediaItem]]]:
     return sorted(steps.items())
 
 
-def _key_block(series: MediaSeries, page: Page, budget: MediaBudget) -> str:
+def _key_block(series: MediaSeries, page: Page, budget: Budget) -> str:
     steps = _by_step(series)
     last_step, latest = steps[-1]
     kind = series["kind"]
@@ -158,7 +124,7 @@ def _is_png(item: MediaItem) -> bool:
     return item.meta.get("format") == "png"
 
 
-def _value(item: MediaItem, page: Page, budget: MediaBudget) -> str:
+def _value(item: MediaItem, page: Page, budget: Budget) -> str:
     try:
         if item.kind == "table":
             return _table(item)
@@ -172,7 +138,7 @@ def _value(item: MediaItem, page: Page, budget: MediaBudget) -> str:
             return _figure(item, page, budget)
         if item.kind == "image":
             return _image(item, budget, thumb=False)
-    except _Missing as why:
+    except NotInlined as why:
         return _note(f"This {item.kind} is not shown: {why}.")
     except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
         return _note(f"This {item.kind} could not be read ({exc}).")
@@ -181,7 +147,7 @@ def _value(item: MediaItem, page: Page, budget: MediaBudget) -> str:
 
 # -- images -----------------------------------------------------------------------------------
 
-def _image_steps(steps: Sequence[tuple[int, list[MediaItem]]], budget: MediaBudget) -> str:
+def _image_steps(steps: Sequence[tuple[int, list[MediaItem]]], budget: Budget) -> str:
     """The latest step's images at full size; with earlier steps, a slider over the last
     :data:`SLIDER_STEPS` steps (thumbnails for those)."""
     shown = list(steps[-SLIDER_STEPS:])
@@ -202,14 +168,14 @@ def _image_steps(steps: Sequence[tuple[int, list[MediaItem]]], budget: MediaBudg
             f'<output>{shown[-1][0]}</output></label><p class="hint">{e(hint)}</p></div>')
 
 
-def _frame(step_items: tuple[int, list[MediaItem]], budget: MediaBudget, *, thumb: bool,
+def _frame(step_items: tuple[int, list[MediaItem]], budget: Budget, *, thumb: bool,
            hidden: bool) -> str:
     step, items = step_items
     images = []
     for item in items[:PER_STEP]:
         try:
             images.append(_image(item, budget, thumb=thumb))
-        except _Missing as why:
+        except NotInlined as why:
             images.append(_note(f"Step {step:,}: this image is not shown: {why}."))
     return (f'<div class="media-frame" data-step="{step}"{" hidden" if hidden else ""}>'
             f'{"".join(images)}{_more(len(items))}</div>')
@@ -224,17 +190,17 @@ def _shown_size(meta: dict[str, Any]) -> str:
     return f' width="{width * scale}" height="{height * scale}"{small}'
 
 
-def _image(item: MediaItem, budget: MediaBudget, *, thumb: bool) -> str:
+def _image(item: MediaItem, budget: Budget, *, thumb: bool) -> str:
     mime = str(item.meta.get("mime") or "image/png")
     if mime not in _IMAGE_MIMES:
-        raise _Missing(f"{mime} is not an image format the report inlines")
-    name = item.thumb if thumb and item.thumb else item.blob
-    data = _blob(item, name, budget)
+        raise NotInlined(f"{mime} is not an image format the report inlines")
+    which = "thumb" if thumb and item.thumb else "blob"
+    data = _blob(item, which, budget)
     caption = item.caption
     alt = caption or f"{item.key} at step {item.step}"
     figcaption = f"<figcaption>{e(caption)}</figcaption>" if caption else ""
     return (f'<figure class="media-image"><img alt="{e(alt)}"{_shown_size(item.meta)} '
-            f'src="{e(_data_uri("image/png" if name == item.thumb else mime, data))}">'
+            f'src="{e(_data_uri("image/png" if which == "thumb" else mime, data))}">'
             f"{figcaption}</figure>")
 
 
@@ -247,7 +213,7 @@ def _cell(value: Any) -> str:
 
 
 def _table(item: MediaItem) -> str:
-    table = json.loads(_blob(item, item.blob, None))
+    table = json.loads(_blob(item, "blob", None))
     columns = [str(c) for c in table.get("columns", [])]
     rows = table.get("data", [])
     cut = columns[:TABLE_COLUMNS]
@@ -269,7 +235,7 @@ def _table(item: MediaItem) -> str:
 
 
 def _text(item: MediaItem) -> str:
-    text = _blob(item, item.blob, None).decode("utf-8")
+    text = _blob(item, "blob", None).decode("utf-8")
     note = ""
     if len(text) > TEXT_CHARS:
         note = _note(f"{len(text) - TEXT_CHARS:,} more characters are not shown.")
@@ -277,14 +243,14 @@ def _text(item: MediaItem) -> str:
     return f'<pre class="media-text">{e(text)}</pre>{note}'
 
 
-def _html(item: MediaItem, budget: MediaBudget) -> str:
-    from nbtrack.report.cells import _sandboxed  # the frame every HTML output is shown in
+def _html(item: MediaItem, budget: Budget) -> str:
+    from nbtrack.report.cells import sandboxed  # the frame every HTML output is shown in
 
-    return _sandboxed(_blob(item, item.blob, budget).decode("utf-8"))
+    return sandboxed(_blob(item, "blob", budget).decode("utf-8"))
 
 
-def _audio(item: MediaItem, budget: MediaBudget) -> str:
-    data = _blob(item, item.blob, budget)
+def _audio(item: MediaItem, budget: Budget) -> str:
+    data = _blob(item, "blob", budget)
     caption = item.caption
     duration = item.meta.get("duration")
     facts = []
@@ -299,12 +265,12 @@ def _audio(item: MediaItem, budget: MediaBudget) -> str:
             f"</audio><figcaption>{e(text)}</figcaption></figure>")
 
 
-def _figure(item: MediaItem, page: Page, budget: MediaBudget) -> str:
+def _figure(item: MediaItem, page: Page, budget: Budget) -> str:
     fmt = item.meta.get("format")
     if fmt == "png":
         return _image(item, budget, thumb=False)
     if fmt == "vega-lite":
-        spec = json.loads(_blob(item, item.blob, budget))
+        spec = json.loads(_blob(item, "blob", budget))
         if not isinstance(spec, dict):
             raise ValueError("the spec is not a JSON object")
         # Drawn by the bundled Vega-Lite whatever version the spec names: without its
@@ -312,7 +278,7 @@ def _figure(item: MediaItem, page: Page, budget: MediaBudget) -> str:
         spec.pop("$schema", None)
         return page.chart(spec, "vega-lite", label=f"figure {item.key}")
     if fmt == "plotly":
-        figure = json.loads(_blob(item, item.blob, None))
+        figure = json.loads(_blob(item, "blob", None))
         traces = figure.get("data") if isinstance(figure, dict) else None
         count = len(traces) if isinstance(traces, list) else 0
         return _note(f"A Plotly figure with {count} trace{'s' if count != 1 else ''}: Plotly "
@@ -373,7 +339,7 @@ def _histograms(key: str, steps: Sequence[tuple[int, list[MediaItem]]], page: Pa
     return html
 
 
-def budget_note(budget: MediaBudget) -> str:
+def budget_note(budget: Budget) -> str:
     """A note for the end of the runs section when the budget left values out ('' if not)."""
     if not budget.skipped:
         return ""

@@ -7,10 +7,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nbtrack.media.inline import Budget
 from nbtrack.report import cells as nbcells
 from nbtrack.report.assets import e
 from nbtrack.report.data import RunData, StoreView, environment_key
-from nbtrack.report.media import MediaBudget, budget_note, media_part
+from nbtrack.report.media import budget_note, media_part, report_budget
 from nbtrack.report.parts import (
     Page,
     fmt_duration,
@@ -52,7 +53,7 @@ def runs_section(view: StoreView, page: Page) -> str:
             "<code>runs=[...]</code> (<code>nbtrack report --runs REF,...</code>).</p></section>"
         )
     cards = []
-    budget = MediaBudget()  # one cap on the media bytes inlined, shared by every card
+    budget = report_budget()  # one cap on the media bytes inlined, shared by every card
     for run in view.runs:
         page.toc.append((2, run.anchor, run.label))
         cards.append(_run_card(run, page, budget))
@@ -62,7 +63,7 @@ def runs_section(view: StoreView, page: Page) -> str:
     return f'<section id="runs"><h2>Runs</h2>{hint}{"".join(cards)}</section>'
 
 
-def _run_card(run: RunData, page: Page, budget: MediaBudget) -> str:
+def _run_card(run: RunData, page: Page, budget: Budget) -> str:
     r = run.record
     facts = [
         ("Started", e(fmt_time(r["started"]))),

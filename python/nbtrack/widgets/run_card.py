@@ -11,10 +11,11 @@ from typing import Any
 import traitlets as t
 
 from nbtrack import text
+from nbtrack.media import inline
+from nbtrack.media.inline import Budget, NotInlined
 from nbtrack.media.items import MediaItem, MediaSeries
 from nbtrack.model import MetricSeries, RunRecord
 from nbtrack.run import Run
-from nbtrack.store import blobs
 from nbtrack.widgets.shared import (
     ChartWidget,
     TextView,
@@ -94,21 +95,10 @@ def card_text(record: RunRecord) -> str:
 
 # -- the latest media of each key -------------------------------------------------------------
 
-class _Budget:
-    def __init__(self, limit: int) -> None:
-        self.limit = self.left = limit
-
-    def take(self, size: int) -> bool:
-        if size > self.left:
-            return False
-        self.left -= size
-        return True
-
-
 def card_media(series: Sequence[MediaSeries], limit: int | None = None) -> list[dict[str, Any]]:
     """The latest step of each rich key as plain data for the card, at most ``limit`` bytes
     of it (default :data:`CARD_MEDIA_BYTES`); what does not fit becomes a note."""
-    budget = _Budget(CARD_MEDIA_BYTES if limit is None else limit)
+    budget = Budget(CARD_MEDIA_BYTES if limit is None else limit)
     out = []
     for s in series:
         if not s["count"]:
@@ -123,67 +113,54 @@ def card_media(series: Sequence[MediaSeries], limit: int | None = None) -> list[
     return out
 
 
-class _Skip(Exception):
-    pass
-
-
-def _bytes(item: MediaItem, name: str | None, budget: _Budget, *, encoded: bool) -> bytes:
-    """Blob ``name`` of ``item``, charged to ``budget`` (as base64 when ``encoded``)."""
-    if name is None:
-        raise _Skip("no bytes were stored")
-    try:
-        path = blobs.path_of(item._store, name)
-        size = path.stat().st_size
-        if not budget.take(-(-size // 3) * 4 if encoded else size):
-            raise _Skip(f"not shown: a card shows at most {budget.limit / 2**20:.3g} MB of "
-                        "media")
-        return path.read_bytes()
-    except (OSError, ValueError):
-        raise _Skip("its bytes are missing from the store") from None
+def _bytes(item: MediaItem, which: str, budget: Budget | None, *, encoded: bool) -> bytes:
+    """``item``'s ``"blob"`` or ``"thumb"``, charged to ``budget`` (as base64 when
+    ``encoded``)."""
+    return inline.read(item, which, budget, encoded=encoded, page="a card")
 
 
 def _uri(mime: str, data: bytes) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _card_value(item: MediaItem, budget: _Budget) -> dict[str, Any]:
+def _card_value(item: MediaItem, budget: Budget) -> dict[str, Any]:
     value: dict[str, Any] = {"caption": item.caption} if item.caption else {}
     fmt = item.meta.get("format")
     try:
         if fmt == "png":  # images (their thumbnail) and matplotlib figures
-            name = item.thumb or item.blob
-            value["image"] = _uri("image/png", _bytes(item, name, budget, encoded=True))
+            which = "thumb" if item.thumb else "blob"
+            value["image"] = _uri("image/png", _bytes(item, which, budget, encoded=True))
             value["width"], value["height"] = item.meta.get("width"), item.meta.get("height")
         elif item.kind == "audio":
-            value["audio"] = _uri("audio/wav", _bytes(item, item.blob, budget, encoded=True))
+            value["audio"] = _uri("audio/wav", _bytes(item, "blob", budget, encoded=True))
             value["duration"] = item.meta.get("duration")
         elif item.kind == "table":
-            value["table"] = _table(json.loads(_bytes(item, item.blob, _Budget(2**62),
+            value["table"] = _table(json.loads(_bytes(item, "blob", None,
                                                       encoded=False)))
         elif item.kind == "histogram":
             value["spec"] = histogram_spec(item)
         elif item.kind == "text":
-            text_ = _bytes(item, item.blob, budget, encoded=False).decode("utf-8")
+            text_ = _bytes(item, "blob", budget, encoded=False).decode("utf-8")
             value["text"] = text_[:CARD_TEXT_CHARS]
             value["more"] = max(0, len(text_) - CARD_TEXT_CHARS)
         elif item.kind == "html":
-            body = _bytes(item, item.blob, budget, encoded=False).decode("utf-8")
+            body = _bytes(item, "blob", budget, encoded=False).decode("utf-8")
             value["html"] = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta '
                              f'http-equiv="Content-Security-Policy" content="{_FRAME_CSP}">'
                              f"</head><body>{body}</body></html>")
         elif fmt == "vega-lite":
-            spec = json.loads(_bytes(item, item.blob, budget, encoded=False))
+            spec = json.loads(_bytes(item, "blob", budget, encoded=False))
             spec.pop("$schema", None)  # drawn by the bundled Vega-Lite, whatever it names
             value["spec"] = spec
         elif fmt == "plotly":
-            figure = json.loads(_bytes(item, item.blob, _Budget(2**62), encoded=False))
+            figure = json.loads(_bytes(item, "blob", None, encoded=False))
             traces = figure.get("data") if isinstance(figure, dict) else None
             count = len(traces) if isinstance(traces, list) else 0
             value["note"] = (f"A Plotly figure with {count} trace{'s' if count != 1 else ''}: "
                              f"read it with run.history({item.key!r}).")
         else:
             value["note"] = f"A {item.kind} ({fmt}): not shown here."
-    except _Skip as why:
+    except NotInlined as why:
         reason = str(why)
         value["note"] = (f"This {item.kind} is {reason}." if reason.startswith("not shown")
                          else f"This {item.kind} is not shown: {reason}.")
