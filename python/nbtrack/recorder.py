@@ -55,6 +55,15 @@ class TrackingWarning(UserWarning):
     """nbtrack could not record something; the user's code is unaffected."""
 
 
+def warn(message: str) -> None:
+    """Warn with a :class:`TrackingWarning`, never raising (under ``python -W error`` a
+    warning raised in a background thread would kill it, or reach the user's code)."""
+    try:
+        warnings.warn(message, TrackingWarning, stacklevel=3)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 @dataclass
 class RecorderStats:
     """What one recorder has done: calls queued now, points written, items lost."""
@@ -314,14 +323,8 @@ class Recorder:
         if now - self._last_warning < WARN_EVERY:
             return
         self._last_warning = now
-        try:
-            warnings.warn(
-                f"nbtrack could not record {count} item{'s' * (count != 1)} to {self.path}"
-                f" ({self._lost} so far; nbtrack.status() shows the count): {error}",
-                TrackingWarning, stacklevel=2,
-            )
-        except BaseException:  # noqa: BLE001 - e.g. python -W error: the writer goes on
-            pass
+        warn(f"nbtrack could not record {count} item{'s' * (count != 1)} to {self.path}"
+             f" ({self._lost} so far; nbtrack.status() shows the count): {error}")
 
 
 _recorders: dict[Path, Recorder] = {}

@@ -15,7 +15,6 @@ import socket
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -185,11 +184,7 @@ def _start_system(run: Run, interval: float) -> None:
 
         system.start(run, interval)
     except Exception as exc:  # noqa: BLE001 - never break the user's run over this
-        try:
-            warnings.warn(f"nbtrack could not record system metrics: {exc!r}",
-                          _recorder.TrackingWarning, stacklevel=2)
-        except Exception:  # noqa: BLE001 - python -W error
-            pass
+        _recorder.warn(f"nbtrack could not record system metrics: {exc!r}")
 
 
 def _forget(run: Run) -> None:
@@ -203,11 +198,7 @@ def _capture_env(rec: _recorder.Recorder, number: int, workspace: Path) -> None:
 
         rec.enqueue("env", (number, environment(workspace)))
     except Exception as exc:  # noqa: BLE001 - never break the user's run over this
-        try:
-            warnings.warn(f"nbtrack could not record the environment: {exc!r}",
-                          _recorder.TrackingWarning, stacklevel=1)
-        except Exception:  # noqa: BLE001 - python -W error
-            pass
+        _recorder.warn(f"nbtrack could not record the environment: {exc!r}")
 
 
 def log(data: Mapping[str, Any], step: int | None = None) -> None:

@@ -31,13 +31,12 @@ import atexit
 import os
 import threading
 import time
-import warnings
 import weakref
 from typing import TYPE_CHECKING, Any, Protocol
 
 import psutil
 
-from nbtrack.recorder import TrackingWarning
+from nbtrack.recorder import warn
 
 if TYPE_CHECKING:  # pragma: no cover
     from nbtrack.run import Run
@@ -413,12 +412,8 @@ class SystemSampler:
         if what in self._warned:
             return
         self._warned.add(what)
-        try:
-            warnings.warn(
-                f"nbtrack stopped recording {what} system metrics of run {self.run.number}:"
-                f" {exc!r}; the run goes on", TrackingWarning, stacklevel=1)
-        except Exception:  # noqa: BLE001 - python -W error
-            pass
+        warn(f"nbtrack stopped recording {what} system metrics of run {self.run.number}:"
+             f" {exc!r}; the run goes on")
 
 
 def start(run: Run, interval: float) -> SystemSampler:
