@@ -63,6 +63,26 @@ def test_live_chart_ends_with_every_point_and_the_finished_status(notebook_mode:
     assert chart.spec["data"] == {"name": chart.data_name}
 
 
+def test_live_chart_shows_the_latest_rich_values_the_run_logs(notebook_mode: Path) -> None:
+    import numpy as np
+
+    run = nbtrack.init(name="live-media")
+    chart = widgets.live_chart(run)
+    assert chart.media == []
+    pixels = np.zeros((8, 8, 3), np.uint8)
+    for step in range(3):
+        pixels[:] = step * 40
+        run.log({"loss": 1.0 / (step + 1), "sample": nbtrack.Image(pixels, caption=f"s{step}"),
+                 "note": nbtrack.Text(f"step {step}")}, step=step)
+    run.finish()
+    shown = {entry["key"]: entry for entry in chart.media}
+    assert sorted(shown) == ["note", "sample"]
+    assert shown["sample"]["step"] == 2 and shown["sample"]["values"][0]["caption"] == "s2"
+    assert shown["sample"]["values"][0]["image"].startswith("data:image/png;base64,")
+    assert shown["note"]["values"][0]["text"] == "step 2"
+    assert chart.points == 3  # the rich values are not points of the curves
+
+
 def test_live_chart_without_a_run_follows_the_active_run(notebook_mode: Path) -> None:
     run = nbtrack.init(name="active")
     chart = widgets.live_chart()

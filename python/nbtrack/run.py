@@ -137,6 +137,7 @@ class Run:
         self._soon = self._rec.soon if self._rec is not None else 0
         self._on_finish: list[Callable[[Run], None]] = []
         self._taps: tuple[list[Any], ...] = ()
+        self._media_taps: tuple[list[tuple[str, int]], ...] = ()
         #: The thread capturing this run's environment, while it runs.
         self.env_pending: threading.Thread | None = None
 
@@ -321,6 +322,8 @@ class Run:
             now = time.time()
             for key, items in media:
                 self.recorder.add_media((self.number, step, now, cell, key, items))
+                for media_tap in self._media_taps:
+                    media_tap.append((key, step))
 
     def tap(self) -> list[Any]:
         """A list that receives every future ``log()`` entry of this live run (for live views).
@@ -335,6 +338,15 @@ class Run:
     def untap(self, sink: list[Any]) -> None:
         """Stop feeding ``sink``."""
         self._taps = tuple(t for t in self._taps if t is not sink)
+        self._media_taps = tuple(t for t in self._media_taps if t is not sink)
+
+    def tap_media(self) -> list[tuple[str, int]]:
+        """A list that receives ``(key, step)`` for every rich value this live run logs from
+        now on (their bytes are in the store once the writer has written them); see
+        :meth:`tap`."""
+        sink: list[tuple[str, int]] = []
+        self._media_taps = (*self._media_taps, sink)
+        return sink
 
     def finish(self, status: str = "finished") -> None:
         """Write every point still queued and mark the run ``status``; idempotent."""

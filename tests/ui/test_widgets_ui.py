@@ -66,8 +66,11 @@ def test_a_track_cell_draws_its_curves_while_it_runs_and_keeps_them(
     page = lab_page
     url = widget_lab.notebook("live.ipynb", [
         "%load_ext nbtrack",
-        "%%track ui-live\nimport time, math, nbtrack\nfor i in range(120):\n"
+        "%%track ui-live\nimport time, math, nbtrack, numpy as np\nfor i in range(120):\n"
         "    nbtrack.log({'loss': 1 / (i + 1) + 0.03 * math.sin(i / 3), 'acc': i / 120})\n"
+        "    if i % 40 == 0:\n"
+        "        nbtrack.log({'sample': nbtrack.Image(np.full((16, 16, 3), i, np.uint8),\n"
+        "                                             caption=f'sample {i}')}, step=i)\n"
         "    time.sleep(0.08)",
     ])
     _open(page, url)
@@ -85,6 +88,10 @@ def test_a_track_cell_draws_its_curves_while_it_runs_and_keeps_them(
     head = page.locator(".nbtrack-widget .nbt-live-head").inner_text()
     assert "ui-live" in head and "240 points" in head and "step 119" in head
     assert page.locator(".nbtrack-widget .mark-line path").count() == 2  # loss and acc panels
+    image = page.locator(".nbtrack-widget .nbt-media-image img")
+    image.wait_for(timeout=30_000)
+    assert page.locator(".nbtrack-widget .nbt-media-image figcaption").inner_text() == "sample 80"
+    assert image.evaluate("img => img.naturalWidth") == 16
     page.locator(".nbtrack-widget").first.scroll_into_view_if_needed()
     _shot(page, "widgets-live-finished")
 

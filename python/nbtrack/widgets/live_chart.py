@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -16,11 +17,13 @@ from typing import Any
 
 import traitlets as t
 
-from nbtrack import charts
+from nbtrack import charts, config
 from nbtrack.model import MetricSeries
 from nbtrack.recorder import TrackingWarning
-from nbtrack.run import Run
+from nbtrack.run import Run, media_series
+from nbtrack.store import access, queries
 from nbtrack.store.streaming import StreamDownsampler
+from nbtrack.widgets.run_card import card_media
 from nbtrack.widgets.shared import ChartWidget, TextView, esm, in_notebook, label
 
 __all__ = ["LIVE_POINTS", "LIVE_RATE", "LiveChart", "live_chart"]
@@ -29,6 +32,8 @@ __all__ = ["LIVE_POINTS", "LIVE_RATE", "LiveChart", "live_chart"]
 LIVE_RATE = 4.0
 #: Points per series a live chart keeps (min/max buckets beyond that).
 LIVE_POINTS = 2000
+#: Seconds between two refreshes of the rich values a live chart shows.
+MEDIA_EVERY = 1.0
 
 # Fields of a Run.tap() entry: (run number, step, time, cell, keys, values).
 _STEP, _TIME, _KEYS, _VALUES = itemgetter(1), itemgetter(2), itemgetter(4), itemgetter(5)
@@ -53,6 +58,9 @@ class LiveChart(ChartWidget):
     data_name = t.Unicode(charts.LIVE_DATA).tag(sync=True)
     #: ``{key: {"step": float64 bytes, "value": float64 bytes}}`` (binary buffers).
     series = t.Dict().tag(sync=True)
+    #: The latest value of each rich key logged since the chart was shown, as the run card's
+    #: ``media`` (refreshed at most every :data:`MEDIA_EVERY` seconds, once stored).
+    media = t.List(t.Dict()).tag(sync=True)
 
     def __init__(self, run: Run, keys: Sequence[str] | None = None, *,
                  max_points: int = LIVE_POINTS, rate: float = LIVE_RATE) -> None:
@@ -76,9 +84,14 @@ class LiveChart(ChartWidget):
         self._step: int | None = None
         self._top: dict[str, float] = {}  # the highest step drawn, per key
         self._dirty: set[str] = set()  # keys given a step again: the store keeps the later point
+        self._media_sink: list[tuple[str, int]] | None = None
+        self._media_due: dict[str, int] = {}  # rich key -> the latest step logged, not shown
+        self._media_shown: dict[str, dict[str, Any]] = {}
+        self._media_next = 0.0
         live = run.live
         if live:  # tap first, so nothing logged while the history is read is missed
             self._sink = run.tap()
+            self._media_sink = run.tap_media()
             run.on_finish(self._finished)
         self._seed(run)
         if live:
@@ -131,8 +144,30 @@ class LiveChart(ChartWidget):
             try:
                 if self._drain(self._sink) or status is not None:
                     self._push(status)
+                self._drain_media(final=False)
             except Exception as exc:  # noqa: BLE001 - a view must never break the run
                 self._fail(exc)
+
+    def _drain_media(self, *, final: bool) -> None:
+        """Show the latest stored value of each rich key logged since the last refresh."""
+        sink = self._media_sink
+        if sink:
+            n = len(sink)
+            for key, step in sink[:n]:
+                if step >= self._media_due.get(key, step):
+                    self._media_due[key] = step
+            del sink[:n]
+        if not self._media_due or (not final and time.monotonic() < self._media_next):
+            return
+        self._media_next = time.monotonic() + MEDIA_EVERY
+        store = config.db_path(self._run.workspace)
+        with access.reading(store) as db:  # after a flush: the values logged are stored
+            rows = [row for key, step in sorted(self._media_due.items())
+                    for row in queries.media_rows(db, self._run.number, [key], step=step)]
+        self._media_due.clear()
+        for entry in card_media(media_series(store.parent, rows)):
+            self._media_shown[entry["key"]] = entry
+        self.media = [self._media_shown[k] for k in sorted(self._media_shown)]
 
     def _drain(self, sink: list[Any] | None) -> bool:
         """Fold the entries logged since the last update into the downsamplers.
@@ -235,6 +270,7 @@ class LiveChart(ChartWidget):
                 sink = self._sink
                 self._untap()  # first: nothing logged from now on is missed by the drain
                 changed = self._drain(sink)
+                self._drain_media(final=True)
                 if self._dirty:
                     self._fold_history(self._run.history(sorted(self._dirty)).values())
                     self._dirty.clear()
@@ -266,6 +302,8 @@ class LiveChart(ChartWidget):
         if self._sink is not None:
             self._run.untap(self._sink)
             self._sink = None
+        if self._media_sink is not None:
+            self._run.untap(self._media_sink)
 
     def stop(self) -> None:
         """Stop following ``log()``: one last update, then the chart stays as it is.

@@ -14,7 +14,9 @@ function render({ model, el }) {
   const status = h("span");
   const info = h("span", { class: "nbt-muted" });
   const chartEl = h("div", { class: "nbt-chart" });
-  el.append(h("div", { class: "nbt-live-head" }, status, h("b", {}, ""), info), chartEl);
+  const mediaEl = h("div", { class: "nbt-media" });
+  el.append(h("div", { class: "nbt-live-head" }, status, h("b", {}, ""), info), chartEl,
+    mediaEl);
   const title = el.querySelector(".nbt-live-head b");
   let view = null;
   let embedding = null;
@@ -85,8 +87,10 @@ function render({ model, el }) {
   model.on("change:spec", onSpec);
   model.on("change:series", scheduleData);
   model.on("change:status change:step change:points change:label", head);
+  const stopMedia = mediaSlot(model, mediaEl);
   return () => {
     disposed = true;
+    stopMedia();
     model.off("change:spec", onSpec);
     model.off("change:series", scheduleData);
     model.off("change:status change:step change:points change:label", head);
