@@ -29,6 +29,7 @@ class RunFinishedError(RuntimeError):
 
 
 _get_ident = threading.get_ident
+_time = time.time
 _NUMBER_TYPES = (float, int)
 _STEP_MIN, _STEP_MAX = -(2**63), 2**63 - 1
 
@@ -72,6 +73,10 @@ def media_series(store: Path, rows: Iterable[queries.MediaRecordRow]) -> list[Me
         series["cell"].append(cell)
         series["count"] += 1
     return list(out.values())
+
+
+def _nothing() -> None:
+    pass
 
 
 def _sorted_values(
@@ -135,6 +140,8 @@ class Run:
             self._rec.points if self._rec is not None else deque()
         )
         self._soon = self._rec.soon if self._rec is not None else 0
+        self._make_room: Callable[[], None] = (
+            self._rec.make_room if self._rec is not None else _nothing)
         self._on_finish: list[Callable[[Run], None]] = []
         self._taps: tuple[list[Any], ...] = ()
         self._media_taps: tuple[list[tuple[str, int]], ...] = ()
@@ -308,12 +315,14 @@ class Run:
             if step >= self._next_step:
                 self._next_step = step + 1
         if keys:
-            cell = current_cell.cell if current_cell.thread == _get_ident() else None
-            entry = (self.number, step, time.time(), cell, keys, values)
+            cell = current_cell.cell
+            if cell is not None and current_cell.thread != _get_ident():
+                cell = None  # logged from another thread than the cell's: no cell
+            entry = (self.number, step, _time(), cell, keys, values)
             points = self._points
             points.append(entry)
             if len(points) >= self._soon:
-                self.recorder.make_room()
+                self._make_room()
             if self._taps:
                 for tap in self._taps:
                     tap.append(entry)
