@@ -108,7 +108,7 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
     const tracker = new WidgetTracker<RunsWorkspace>({ namespace: 'nbtrack-workspace' });
     let current: RunsWorkspace | null = null;
 
-    const create = async (): Promise<RunsWorkspace> => {
+    const create = (): RunsWorkspace => {
       const model = new WorkspaceModel();
       const widget = new RunsWorkspace(model);
       widget.id = 'nbtrack-runs-workspace';
@@ -117,13 +117,20 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
       widget.title.icon = runsIcon;
       widget.title.closable = true;
       if (state) {
-        try {
-          model.restoreLayout(sanitizeLayout(await state.fetch(LAYOUT_KEY)));
-        } catch (error) {
-          console.warn('nbtrack: could not read the saved workspace layout', error);
-        }
+        // The widget opens at once; the saved layout follows, unless the user changed the
+        // layout meanwhile.
+        let touched = false;
+        void state
+          .fetch(LAYOUT_KEY)
+          .then(saved => {
+            if (!touched && saved !== undefined && !model.isDisposed) {
+              model.restoreLayout(sanitizeLayout(saved));
+            }
+          })
+          .catch(error => console.warn('nbtrack: could not read the saved workspace layout', error));
         let timer: ReturnType<typeof setTimeout> | undefined;
         model.layoutChanged.connect((_, layout) => {
+          touched = true;
           clearTimeout(timer);
           timer = setTimeout(() => {
             void state.save(LAYOUT_KEY, JSON.parse(JSON.stringify(layout))).catch(error =>
@@ -144,9 +151,9 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
       label: args => (args.isLauncher ? 'Runs workspace' : 'nbtrack: Open Runs workspace'),
       caption: 'Compare runs: a wide runs table and a chart per metric',
       icon: runsIcon,
-      execute: async () => {
+      execute: () => {
         if (!current || current.isDisposed) {
-          current = await create();
+          current = create();
           app.shell.add(current, 'main');
           void tracker.add(current);
         }
@@ -155,7 +162,12 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     palette?.addItem({ command: CommandIDs.openWorkspace, category: CATEGORY });
-    launcher?.add({ command: CommandIDs.openWorkspace, category: 'nbtrack', rank: 1 });
+    launcher?.add({
+      command: CommandIDs.openWorkspace,
+      category: 'nbtrack',
+      rank: 1,
+      args: { isLauncher: true }
+    });
     restorer?.restore(tracker, { command: CommandIDs.openWorkspace, name: () => 'runs' });
     themes?.themeChanged.connect(() => current?.update());
   }

@@ -74,7 +74,8 @@ function logTicks(min: number, max: number): number[] {
       }
     }
   }
-  return ticks.length >= 2 ? ticks : niceTicks(min, max, 4);
+  // Less than a few decades' worth: linear ticks read better than one or two powers of ten.
+  return ticks.length >= 3 ? ticks : niceTicks(min, max, 4).filter(t => t > 0);
 }
 
 function pad2(n: number): string {
@@ -91,6 +92,9 @@ export function formatX(value: number, axis: XAxis, span: number): string {
   if (axis === 'relative') {
     if (value === 0) {
       return '0';
+    }
+    if (Math.abs(value) < 1) {
+      return `${Number((value * 1000).toPrecision(3))}ms`;
     }
     return value < 60 ? `${Number(value.toPrecision(3))}s` : formatDuration(value);
   }
