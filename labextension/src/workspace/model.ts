@@ -21,10 +21,15 @@ import { appended, fromWire, ISeriesData } from './series';
 export const POLL_INTERVAL = 1000;
 /** The most runs the workspace lists (the server's page limit). */
 export const RUNS_LIMIT = 1000;
-/** Most points per curve: about one per two pixels of a wide panel. */
-export const MAX_POINTS = 500;
-/** Keys per request: small, so the first panels paint before the others' data arrives. */
-const KEYS_PER_REQUEST = 2;
+/** Most points per curve (each bucket keeps its lowest and highest: spikes stay visible). */
+export const MAX_POINTS = 300;
+/**
+ * Keys per first request, and requests in flight at once: the server answers one request
+ * with many runs quickly, and several at once only share its time; the panels in view
+ * first are asked for first, so the first charts paint without waiting for the others.
+ */
+const KEYS_PER_REQUEST = 1;
+const CONCURRENT_REQUESTS = 2;
 /** A live curve grown beyond this many points is fetched again, reduced. */
 const REFETCH_AT = 4 * MAX_POINTS;
 /** The server's cap on runs x keys x points per request (responses.MAX_BATCH_POINTS). */
@@ -328,6 +333,7 @@ export class WorkspaceModel {
     if (first.length) {
       this._set({ loading: [...new Set([...this._state.loading, ...first])] });
     }
+    await this._slot();
     try {
       const answer = await api.getMetricsBatch(runs, keys, {
         maxPoints: MAX_POINTS,
@@ -341,10 +347,30 @@ export class WorkspaceModel {
       // A run deleted meanwhile (404) and the like: shown once; the next change retries.
       this._set({ seriesError: message(error) });
     } finally {
+      this._release();
       pairs.forEach(pair => this._inflight.delete(pair));
       if (first.length) {
         this._set({ loading: this._state.loading.filter(key => !first.includes(key)) });
       }
+    }
+  }
+
+  /** Wait for a free request slot (first come, first served). */
+  private _slot(): Promise<void> {
+    if (this._active < CONCURRENT_REQUESTS) {
+      this._active++;
+      return Promise.resolve();
+    }
+    return new Promise(resolve => this._waiting.push(resolve));
+  }
+
+  /** Hand the slot to the next waiting request, or free it. */
+  private _release(): void {
+    const next = this._waiting.shift();
+    if (next) {
+      next();
+    } else {
+      this._active--;
     }
   }
 
@@ -404,6 +430,8 @@ export class WorkspaceModel {
   private _series = new Map<string, Map<string, ISeriesData>>();
   private _inflight = new Set<string>();
   private _fetchScheduled = false;
+  private _active = 0;
+  private _waiting: (() => void)[] = [];
   private _filterTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 }
 
