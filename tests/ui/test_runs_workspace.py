@@ -28,7 +28,7 @@ pytestmark = pytest.mark.ui
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LIGHT, DARK = "JupyterLab Light", "JupyterLab Dark"
 WORKSPACE = ".nbtrack-workspace"
-KEYS = ["train/loss", "val/acc", "system/cpu"]
+KEYS = ["train/loss", "train/lr", "val/acc", "system/cpu"]
 
 
 def _log_run(root: Path, name: str, lr: float, opt: str, steps: int = 40) -> str:
@@ -36,6 +36,7 @@ def _log_run(root: Path, name: str, lr: float, opt: str, steps: int = 40) -> str
                       capture_env=False) as run:
         for step in range(steps):
             run.log({"train/loss": math.exp(-lr * 30 * step / steps) + 0.02 * math.sin(step),
+                     "train/lr": lr * 0.97 ** step,
                      "system/cpu": 40 + 10 * math.sin(step / 3 + lr * 50)})
             if step % 10 == 9:
                 run.log({"val/acc": 1 - math.exp(-step / (15 + 100 * lr))})
@@ -114,6 +115,13 @@ def _wait_drawn(page: Any, key: str, expected: set[str], exact: bool = True) -> 
         }""", arg=[key, sorted(expected), exact], timeout=30_000)
 
 
+def _panel_keys(page: Any, section: str) -> list[str]:
+    """The keys of the panels of ``section``, in the order shown."""
+    panels = page.locator(f"{WORKSPACE} .nbtrack-ws-section[data-section='{section}'] "
+                          ".nbtrack-ws-panel")
+    return [p.get_attribute("data-key") for p in panels.all()]
+
+
 def _row(page: Any, run_id: str) -> Any:
     return page.locator(f"{WORKSPACE} tr[data-run-id='{run_id}']")
 
@@ -129,10 +137,10 @@ def test_the_palette_opens_one_workspace_with_a_chart_per_key_in_sections_by_pre
         "() => document.querySelectorAll('.nbtrack-workspace .nbtrack-ws-section').length === 3",
         timeout=30_000)
     assert [s.get_attribute("data-section") for s in sections.all()] == ["train", "val", "system"]
+    assert _panel_keys(page, "train") == ["train/loss", "train/lr"]
+    assert _panel_keys(page, "val") == ["val/acc"]
+    assert _panel_keys(page, "system") == ["system/cpu"]
     for key in KEYS:
-        prefix = key.split("/")[0]
-        section = page.locator(f"{WORKSPACE} .nbtrack-ws-section[data-section='{prefix}']")
-        assert section.locator(".nbtrack-ws-panel").count() == 1
         _wait_drawn(page, key, set(runs.values()))
     for run_id in runs.values():  # every run has its colour swatch in the table
         assert _row(page, run_id).locator(".nbtrack-ws-swatch").count() == 1
@@ -204,6 +212,48 @@ def test_a_chosen_column_appears_and_grouping_by_a_param_groups_the_rows(
     page.wait_for_function(
         "() => document.querySelectorAll("
         "'.nbtrack-workspace tbody[data-group=\"opt = adam\"] tr[data-run-id]').length === 0")
+
+
+def test_panels_move_with_the_arrows_and_by_drag_and_collapse(
+    runs_lab: Any, runs: dict[str, str], lab_page: Any
+) -> None:
+    page = lab_page
+    _open_lab(page, runs_lab)
+    _open_from_palette(page)
+    _wait_drawn(page, "train/lr", set(runs.values()))
+    assert _panel_keys(page, "train") == ["train/loss", "train/lr"]
+    assert _panel(page, "train/loss").locator(".nbtrack-ws-move-left").is_disabled()
+    _panel(page, "train/loss").locator(".nbtrack-ws-move-right").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.nbtrack-workspace .nbtrack-ws-panel')]"
+        ".map(p => p.dataset.key).join() === 'train/lr,train/loss,val/acc,system/cpu'")
+    # Drag the panel back by its header.
+    _panel(page, "train/loss").locator(".nbtrack-ws-panel-header").drag_to(
+        _panel(page, "train/lr").locator(".nbtrack-ws-panel-header"))
+    page.wait_for_function(
+        "() => document.querySelector('.nbtrack-workspace .nbtrack-ws-panel').dataset.key"
+        " === 'train/loss'")
+    # A panel across a section boundary is not a drop target: the order stays.
+    _panel(page, "val/acc").locator(".nbtrack-ws-panel-header").drag_to(
+        _panel(page, "train/loss").locator(".nbtrack-ws-panel-header"))
+    assert _panel_keys(page, "train") == ["train/loss", "train/lr"]
+
+    loss = _panel(page, "train/loss")
+    loss.locator(".nbtrack-ws-collapse").click()
+    loss.locator(".nbtrack-ws-chart").wait_for(state="detached")
+    assert loss.get_attribute("class").find("nbtrack-ws-collapsed") >= 0
+    loss.locator(".nbtrack-ws-size", has_text="M").click()
+    assert loss.get_attribute("data-size") == "M"
+    loss.locator(".nbtrack-ws-collapse").click()
+    chart = loss.locator(".nbtrack-ws-chart")
+    chart.wait_for()
+    # Pointing near the curves' start (every run starts near 1 at step 0) names a run.
+    chart.hover(position={"x": 40, "y": 12})
+    tooltip = loss.locator(".nbtrack-ws-tooltip")
+    tooltip.wait_for()
+    text = tooltip.inner_text()
+    assert text.startswith("#") and "\nstep " in text, text  # "#1 adam-small\nstep 1: 1.01"
+    _shot(page, "runs-workspace-moved-light")
 
 
 def _saved_layout(lab: Any) -> dict[str, Any]:
