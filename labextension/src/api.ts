@@ -8,6 +8,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import {
   IChartResponse,
   IKeysResponse,
+  IMetricsBatchResponse,
   IMetricsResponse,
   IReportResponse,
   IRunDetail,
@@ -111,6 +112,27 @@ export function getMetrics(
     keys: options.keys?.join(','),
     max_points: options.maxPoints,
     after_step: options.afterStep
+  });
+}
+
+/** The most runs and keys one `GET metrics` accepts (responses.MAX_BATCH_RUNS, _KEYS). */
+export const MAX_BATCH_RUNS = 250;
+export const MAX_BATCH_KEYS = 50;
+
+/**
+ * `GET metrics`: the series of every (run, key) pair in one answer, each downsampled to
+ * `maxPoints`. `afterSteps`, aligned with `runs`, asks only for points after a step (null: all).
+ */
+export function getMetricsBatch(
+  runs: string[],
+  keys: string[],
+  options: { maxPoints?: number; afterSteps?: (number | null)[] } = {}
+): Promise<IMetricsBatchResponse> {
+  return requestAPI<IMetricsBatchResponse>('metrics', {}, {
+    runs: runs.join(','),
+    keys: keys.join(','),
+    max_points: options.maxPoints,
+    after_steps: options.afterSteps?.map(step => (step === null ? '' : String(step))).join(',')
   });
 }
 

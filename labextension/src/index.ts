@@ -8,10 +8,19 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { Dialog, ICommandPalette, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  IThemeManager,
+  Notification,
+  showDialog,
+  WidgetTracker
+} from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
+import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
+import { IStateDB } from '@jupyterlab/statedb';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import type { Widget } from '@lumino/widgets';
 
@@ -19,12 +28,16 @@ import * as api from './api';
 import { runsIcon } from './icons';
 import { RunsModel } from './model';
 import { RunsPanel } from './widgets/RunsPanel';
+import { RunsWorkspace } from './widgets/RunsWorkspace';
+import { sanitizeLayout } from './workspace/layout';
+import { WorkspaceModel } from './workspace/model';
 
 /** Every command nbtrack adds. */
 export namespace CommandIDs {
   export const open = 'nbtrack:open-runs';
   export const refresh = 'nbtrack:refresh-runs';
   export const exportReport = 'nbtrack:export-report';
+  export const openWorkspace = 'nbtrack:open-workspace';
 }
 
 const CATEGORY = 'nbtrack';
@@ -44,6 +57,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     const panel = new RunsPanel(new RunsModel(), {
       openNotebook: path => void app.commands.execute('docmanager:open', { path }),
+      openWorkspace: () => void app.commands.execute(CommandIDs.openWorkspace),
       confirmDelete: async label => {
         const result = await showDialog({
           title: 'Delete run',
@@ -71,6 +85,91 @@ const plugin: JupyterFrontEndPlugin<void> = {
     for (const command of [CommandIDs.open, CommandIDs.refresh]) {
       palette?.addItem({ command, category: CATEGORY });
     }
+  }
+};
+
+/** Where the workspace's layout is kept in the state database (saved with the lab workspace). */
+const LAYOUT_KEY = 'nbtrack:workspace-layout';
+
+/** The Runs workspace in the main area: one instance, from the palette, launcher and sidebar. */
+const workspacePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'nbtrack:workspace',
+  description: 'nbtrack: the Runs workspace (runs table and a chart per metric) in the main area.',
+  autoStart: true,
+  optional: [ICommandPalette, ILauncher, ILayoutRestorer, IStateDB, IThemeManager],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    launcher: ILauncher | null,
+    restorer: ILayoutRestorer | null,
+    state: IStateDB | null,
+    themes: IThemeManager | null
+  ): void => {
+    const tracker = new WidgetTracker<RunsWorkspace>({ namespace: 'nbtrack-workspace' });
+    let current: RunsWorkspace | null = null;
+
+    const create = (): RunsWorkspace => {
+      const model = new WorkspaceModel();
+      const widget = new RunsWorkspace(model);
+      widget.id = 'nbtrack-runs-workspace';
+      widget.title.label = 'Runs';
+      widget.title.caption = 'nbtrack: Runs workspace';
+      widget.title.icon = runsIcon;
+      widget.title.closable = true;
+      if (state) {
+        // The widget opens at once; the saved layout follows, unless the user changed the
+        // layout meanwhile.
+        let touched = false;
+        void state
+          .fetch(LAYOUT_KEY)
+          .then(saved => {
+            if (!touched && saved !== undefined && !model.isDisposed) {
+              model.restoreLayout(sanitizeLayout(saved));
+            }
+          })
+          .catch(error => console.warn('nbtrack: could not read the saved workspace layout', error));
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        model.layoutChanged.connect((_, layout) => {
+          touched = true;
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            void state.save(LAYOUT_KEY, JSON.parse(JSON.stringify(layout))).catch(error =>
+              console.warn('nbtrack: could not save the workspace layout', error)
+            );
+          }, 200);
+        });
+      }
+      widget.disposed.connect(() => {
+        if (current === widget) {
+          current = null;
+        }
+      });
+      return widget;
+    };
+
+    app.commands.addCommand(CommandIDs.openWorkspace, {
+      label: args => (args.isLauncher ? 'Runs workspace' : 'nbtrack: Open Runs workspace'),
+      caption: 'Compare runs: a wide runs table and a chart per metric',
+      icon: runsIcon,
+      execute: () => {
+        if (!current || current.isDisposed) {
+          current = create();
+          app.shell.add(current, 'main');
+          void tracker.add(current);
+        }
+        app.shell.activateById(current.id);
+        return current;
+      }
+    });
+    palette?.addItem({ command: CommandIDs.openWorkspace, category: CATEGORY });
+    launcher?.add({
+      command: CommandIDs.openWorkspace,
+      category: 'nbtrack',
+      rank: 1,
+      args: { isLauncher: true }
+    });
+    restorer?.restore(tracker, { command: CommandIDs.openWorkspace, name: () => 'runs' });
+    themes?.themeChanged.connect(() => current?.update());
   }
 };
 
@@ -149,4 +248,4 @@ const reportPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, reportPlugin];
+export default [workspacePlugin, plugin, reportPlugin];

@@ -172,6 +172,14 @@ export interface IMetricsResponse {
   series: IMetricSeries[];
 }
 
+/** model.MetricsBatchResponse: `GET metrics`, one series per (run, key), key by key. */
+export interface IMetricsBatchResponse {
+  runs: string[];
+  keys: string[];
+  max_points: number;
+  series: IMetricSeries[];
+}
+
 /** model.KeysResponse */
 export interface IKeysResponse {
   metrics: string[];

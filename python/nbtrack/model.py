@@ -238,3 +238,17 @@ class ErrorResponse(TypedDict):
 
     error: str
     status: int
+
+
+class MetricsBatchResponse(TypedDict):
+    """``GET metrics``: series of many runs and keys in one answer (the Runs workspace).
+
+    ``series`` holds one :class:`MetricSeries` per (run, key), key by key and, within a key,
+    in the order of ``runs``; a run that never logged a key has an empty series (count 0).
+    ``runs`` are the run ids of the refs asked for, in their order.
+    """
+
+    runs: list[str]
+    keys: list[str]
+    max_points: int
+    series: list[MetricSeries]

@@ -21,6 +21,7 @@ from nbtrack.filter import compile_selection, compile_sort
 from nbtrack.model import (
     ChartResponse,
     KeysResponse,
+    MetricsBatchResponse,
     MetricsResponse,
     RunDetail,
     RunDiffRecord,
@@ -38,6 +39,10 @@ MAX_LIMIT = 1000
 #: The most points one series may be asked for.
 MAX_POINTS = 100_000
 CHART_KINDS = ("curves", "scatter", "parallel")
+#: The most runs, keys and points (runs x keys x max_points) one ``GET metrics`` may ask for.
+MAX_BATCH_RUNS = 250
+MAX_BATCH_KEYS = 50
+MAX_BATCH_POINTS = 4_000_000
 
 
 def reading(path: Path) -> AbstractContextManager[Connection]:
@@ -106,6 +111,53 @@ def run_metrics(
             cache=_cache_for(path),
         )
     return MetricsResponse(run_id=run_id, series=series)
+
+
+def metrics_batch(
+    path: Path,
+    runs: Sequence[str],
+    keys: Sequence[str],
+    *,
+    max_points: int = 500,
+    after_steps: Sequence[int | None] | None = None,
+) -> MetricsBatchResponse:
+    """The series of every (run, key) pair, each reduced to ``max_points``, from one snapshot.
+
+    ``after_steps``, aligned with ``runs``, asks only for the points after a step per run
+    (None: all of them): what a live view asks for to extend the curves it has. Too many runs,
+    keys or points in one request is a ``ValueError`` that says how to split it.
+    """
+    _check_max_points(max_points)
+    if not runs:
+        raise ValueError("metrics needs runs: runs=<id>,<id>,...")
+    if not keys:
+        raise ValueError("metrics needs metric keys: keys=<key>,<key>,...")
+    if len(runs) > MAX_BATCH_RUNS:
+        raise ValueError(f"at most {MAX_BATCH_RUNS} runs per request (asked for {len(runs)}): "
+                         "split the runs over several requests")
+    if len(keys) > MAX_BATCH_KEYS:
+        raise ValueError(f"at most {MAX_BATCH_KEYS} keys per request (asked for {len(keys)}): "
+                         "split the keys over several requests")
+    if len(runs) * len(keys) * max_points > MAX_BATCH_POINTS:
+        raise ValueError(
+            f"runs x keys x max_points is {len(runs) * len(keys) * max_points}, more than "
+            f"{MAX_BATCH_POINTS}: ask for fewer runs, keys or points per request")
+    afters = list(after_steps) if after_steps is not None else [None] * len(runs)
+    if len(afters) != len(runs):
+        raise ValueError(f"after_steps has {len(afters)} values for {len(runs)} runs: "
+                         "give one per run (empty for all points)")
+    wanted = list(dict.fromkeys(keys))
+    cache = _cache_for(path)
+    with reading(path) as db:
+        numbers = [queries.resolve_run(db, ref) for ref in runs]
+        ids = [_run_id(db, number) for number in numbers]
+        by_run = [
+            downsample.read_series(db, number, run_id, wanted, max_points=max_points,
+                                   after_step=after, cache=cache)
+            for number, run_id, after in zip(numbers, ids, afters)
+        ]
+    series = [run_series[k] for k in range(len(wanted)) for run_series in by_run]
+    return MetricsBatchResponse(runs=ids, keys=wanted, max_points=max_points, series=series)
 
 
 def run_diff(path: Path, refs: Sequence[str], *, changed_only: bool = False) -> RunDiffRecord:

@@ -15,6 +15,8 @@ export interface IRunsPanelActions {
   openNotebook: (path: string) => void;
   /** Ask the user before deleting a run; resolve true to go on. */
   confirmDelete: (label: string) => Promise<boolean>;
+  /** Open the Runs workspace in the main area (absent: no button). */
+  openWorkspace?: () => void;
 }
 
 /** The Runs sidebar: a ReactWidget that re-renders on every model change. */
@@ -93,6 +95,15 @@ function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }):
           </span>
         ) : null}
         <span className="nbtrack-spacer" />
+        {actions.openWorkspace ? (
+          <button
+            className="jp-mod-styled nbtrack-open-workspace"
+            title="Open the Runs workspace: every run and metric side by side"
+            onClick={actions.openWorkspace}
+          >
+            Workspace
+          </button>
+        ) : null}
         <button
           className="jp-ToolbarButtonComponent nbtrack-refresh"
           title="Refresh runs"

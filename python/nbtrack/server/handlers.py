@@ -94,6 +94,16 @@ class BaseHandler(APIHandler):
     def list_arg(self, name: str) -> list[str]:
         return [part.strip() for part in (self.arg(name) or "").split(",") if part.strip()]
 
+    def optional_int_list_arg(self, name: str) -> list[int | None] | None:
+        """Comma-separated integers where an empty item is None (``3,,7``); absent is None."""
+        text = self.arg(name)
+        if text is None:
+            return None
+        try:
+            return [int(part) if part.strip() else None for part in text.split(",")]
+        except ValueError:
+            raise ValueError(f"{name} must be integers separated by commas, not {text!r}") from None
+
     def descending(self) -> bool:
         order = self.text_arg("order", "desc")
         if order not in ("asc", "desc"):
@@ -139,6 +149,16 @@ class MetricsHandler(BaseHandler):
         ))
 
 
+class MetricsBatchHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda: responses.metrics_batch(
+            responses.store_path(), self.list_arg("runs"), self.list_arg("keys"),
+            max_points=self.int_arg("max_points", 500),
+            after_steps=self.optional_int_list_arg("after_steps"),
+        ))
+
+
 class DiffHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -178,6 +198,7 @@ ROUTES: list[tuple[str, type[APIHandler]]] = [
     ("runs", RunsHandler),
     ("runs/([^/]+)", RunHandler),
     ("runs/([^/]+)/metrics", MetricsHandler),
+    ("metrics", MetricsBatchHandler),
     ("diff", DiffHandler),
     ("charts", ChartsHandler),
     ("keys", KeysHandler),

@@ -1,0 +1,222 @@
+import { ReactWidget } from '@jupyterlab/apputils';
+import { refreshIcon } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import { runLabel } from '../components/format';
+import { isExpression } from '../model';
+import { ChartPanel, IShownRun } from '../workspace/ChartPanel';
+import { ChartSection } from '../workspace/ChartSection';
+import { isLightTheme, runColor } from '../workspace/colors';
+import { IPanelSettings, panelSettings } from '../workspace/layout';
+import { MediaSection } from '../workspace/MediaSection';
+import { WorkspaceModel } from '../workspace/model';
+import { moved, sectionsOf } from '../workspace/sections';
+import { WorkspaceTable } from '../workspace/WorkspaceTable';
+
+/**
+ * The Runs workspace in the main area: the runs table on top, then one chart panel per metric
+ * key in sections by prefix. A ReactWidget that re-renders on every model change; the model
+ * polls only while this widget is visible.
+ */
+export class RunsWorkspace extends ReactWidget {
+  constructor(readonly model: WorkspaceModel) {
+    super();
+    this.addClass('nbtrack-workspace');
+    model.stateChanged.connect(this._onChange, this);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.stateChanged.disconnect(this._onChange, this);
+    this.model.dispose();
+    super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.setVisible(true);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.setVisible(false);
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.model.setVisible(this.isVisible);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this.model.setVisible(false);
+    super.onBeforeDetach(msg);
+  }
+
+  protected render(): JSX.Element {
+    return <WorkspaceView model={this.model} light={isLightTheme()} />;
+  }
+
+  private _onChange(): void {
+    this.update();
+  }
+}
+
+function WorkspaceView(props: { model: WorkspaceModel; light: boolean }): JSX.Element {
+  const { model, light } = props;
+  const state = model.state;
+  const layout = state.layout;
+
+  const colors = React.useMemo(
+    () => new Map(state.runs.map(run => [run.id, runColor(run, light)])),
+    [state.runs, light]
+  );
+  const shown = React.useMemo<IShownRun[]>(() => {
+    const hidden = new Set(layout.hidden);
+    return state.runs
+      .filter(run => !hidden.has(run.id))
+      .map(run => ({ id: run.id, label: runLabel(run), color: colors.get(run.id)! }));
+  }, [state.runs, layout.hidden, colors]);
+  const sections = React.useMemo(
+    () => sectionsOf(state.metricKeys, layout.order),
+    [state.metricKeys, layout.order]
+  );
+
+  // Stable callbacks, so panels whose own props did not change skip re-rendering.
+  const latest = React.useRef(state);
+  latest.current = state;
+  const callbacks = React.useMemo(
+    () => ({
+      onVisible: (key: string) => model.want(key),
+      onChange: (key: string, change: Partial<IPanelSettings>) => {
+        const current = latest.current.layout;
+        model.updateLayout({
+          panels: { ...current.panels, [key]: { ...panelSettings(current, key), ...change } }
+        });
+      },
+      onMove: (key: string, offset: number) => {
+        const s = latest.current;
+        model.updateLayout({ order: moved(s.metricKeys, s.layout.order, key, { offset }) });
+      },
+      onDrop: (source: string, target: string) => {
+        const s = latest.current;
+        model.updateLayout({ order: moved(s.metricKeys, s.layout.order, source, { target }) });
+      }
+    }),
+    [model]
+  );
+  const toggleSection = (name: string) => {
+    const collapsed = layout.collapsedSections;
+    model.updateLayout({
+      collapsedSections: collapsed.includes(name)
+        ? collapsed.filter(n => n !== name)
+        : [...collapsed, name]
+    });
+  };
+  const expression = isExpression(state.filter.trim());
+
+  return (
+    <div className="nbtrack-ws-body">
+      <div className="nbtrack-ws-header">
+        <span className="nbtrack-title">Runs workspace</span>
+        {state.offline ? (
+          <span className="nbtrack-offline" title={state.offline}>
+            offline
+          </span>
+        ) : null}
+        <div className="nbtrack-filter nbtrack-ws-filter">
+          <input
+            className="jp-mod-styled nbtrack-filter-input"
+            type="search"
+            placeholder="Search, or filter: params.lr < 0.1 and metrics.loss < 0.5"
+            value={state.filter}
+            spellCheck={false}
+            onChange={event => model.setFilter(event.target.value)}
+          />
+          {state.filter.trim() ? (
+            <span className="nbtrack-filter-mode" title="How the filter text is used">
+              {expression ? 'where' : 'search'}
+            </span>
+          ) : null}
+        </div>
+        <button
+          className="jp-ToolbarButtonComponent nbtrack-refresh"
+          title="Refresh"
+          onClick={() => void model.refresh()}
+        >
+          <refreshIcon.react tag="span" />
+        </button>
+      </div>
+      {state.runsError ? (
+        <div className="nbtrack-error nbtrack-runs-error">{state.runsError}</div>
+      ) : null}
+      <WorkspaceTable
+        runs={state.runs}
+        total={state.total}
+        loading={state.loadingRuns}
+        sort={state.sort}
+        order={state.order}
+        columns={layout.columns}
+        groupBy={layout.groupBy}
+        collapsedGroups={layout.collapsedGroups}
+        hidden={layout.hidden}
+        colors={colors}
+        paramKeys={state.paramKeys}
+        metricKeys={state.metricKeys}
+        onSort={sort => model.setSort(sort)}
+        onHidden={(ids, hide) => {
+          const rest = layout.hidden.filter(id => !ids.includes(id));
+          model.updateLayout({ hidden: hide ? [...rest, ...ids] : rest });
+        }}
+        onColumns={columns => model.updateLayout({ columns })}
+        onGroupBy={groupBy => model.updateLayout({ groupBy })}
+        onToggleGroup={label => {
+          const groups = layout.collapsedGroups;
+          model.updateLayout({
+            collapsedGroups: groups.includes(label)
+              ? groups.filter(g => g !== label)
+              : [...groups, label]
+          });
+        }}
+      />
+      {state.seriesError ? (
+        <div className="nbtrack-error nbtrack-ws-series-error">{state.seriesError}</div>
+      ) : null}
+      <div className="nbtrack-ws-sections">
+        {state.ready && sections.length === 0 ? (
+          <div className="nbtrack-hint">
+            No metrics yet: charts appear here, one per key, as runs log them.
+          </div>
+        ) : null}
+        {sections.map(section => (
+          <ChartSection
+            key={section.name}
+            name={section.name}
+            count={section.keys.length}
+            collapsed={layout.collapsedSections.includes(section.name)}
+            onToggle={toggleSection}
+          >
+            {section.keys.map((key, i) => (
+              <ChartPanel
+                key={key}
+                metricKey={key}
+                settings={panelSettings(layout, key)}
+                runs={shown}
+                series={model.seriesOf(key)}
+                version={state.versions[key] ?? 0}
+                loading={state.loading.includes(key)}
+                canMoveLeft={i > 0}
+                canMoveRight={i < section.keys.length - 1}
+                {...callbacks}
+              />
+            ))}
+          </ChartSection>
+        ))}
+        {/* Media panels (images, tables, histograms, audio, figures) will render here. */}
+        <MediaSection panels={[]} runs={shown} />
+      </div>
+    </div>
+  );
+}
