@@ -8,6 +8,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import {
   IChartResponse,
   IKeysResponse,
+  IMediaResponse,
   IMetricsBatchResponse,
   IMetricsResponse,
   IReportResponse,
@@ -194,4 +195,66 @@ export function exportReport(notebookPath: string): Promise<IReportResponse> {
     method: 'POST',
     body: JSON.stringify({ path: notebookPath })
   });
+}
+
+export interface IMediaQuery {
+  /** The media key; without it the answer lists the run's keys only. */
+  key?: string;
+  /** The step whose values to answer (default: the last step). */
+  step?: number;
+  /** A page of every step's values, in step order, instead of one step's. */
+  all?: boolean;
+  offset?: number;
+  /** At most MAX_MEDIA_ITEMS. */
+  limit?: number;
+}
+
+/** The most values one `all` page of `GET runs/{ref}/media` holds (media.responses.MAX_ITEMS). */
+export const MAX_MEDIA_ITEMS = 1000;
+
+/**
+ * `GET runs/{ref}/media`: the run's media keys; with `key`, that key's steps and the values
+ * of one step (or, with `all`, a page of every step's values).
+ */
+export function getMedia(ref: string | number, query: IMediaQuery = {}): Promise<IMediaResponse> {
+  return requestAPI<IMediaResponse>(`runs/${encodeURIComponent(String(ref))}/media`, {}, {
+    key: query.key,
+    step: query.step,
+    all: query.all || undefined,
+    offset: query.offset,
+    limit: query.limit
+  });
+}
+
+/**
+ * The URL of a blob's bytes (`GET blobs/{name}`), for `<img>`/`<audio>` sources: the browser
+ * sends JupyterLab's login cookie with it.
+ */
+export function blobURL(
+  name: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  return URLExt.join(settings.baseUrl, 'nbtrack', 'api', 'blobs', encodeURIComponent(name));
+}
+
+/** `GET blobs/{name}` as text (tables, text, HTML, chart specs are UTF-8). */
+export async function getBlobText(
+  name: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<string> {
+  const response = await ServerConnection.makeRequest(blobURL(name, settings), {}, settings);
+  const text = await response.text();
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText || 'error'}`;
+    try {
+      const data = JSON.parse(text);
+      if (data && typeof data.error === 'string') {
+        message = data.error;
+      }
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new APIError(message, response.status);
+  }
+  return text;
 }

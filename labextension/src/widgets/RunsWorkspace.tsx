@@ -83,6 +83,10 @@ function WorkspaceView(props: { model: WorkspaceModel; light: boolean }): JSX.El
     () => sectionsOf(state.metricKeys, layout.order),
     [state.metricKeys, layout.order]
   );
+  const mediaPanels = React.useMemo(
+    () => model.media.panels(shown.map(run => run.id)),
+    [shown, state.mediaVersion]
+  );
 
   // Stable callbacks, so panels whose own props did not change skip re-rendering.
   const latest = React.useRef(state);
@@ -185,7 +189,7 @@ function WorkspaceView(props: { model: WorkspaceModel; light: boolean }): JSX.El
         <div className="nbtrack-error nbtrack-ws-series-error">{state.seriesError}</div>
       ) : null}
       <div className="nbtrack-ws-sections">
-        {state.ready && sections.length === 0 ? (
+        {state.ready && sections.length === 0 && mediaPanels.length === 0 ? (
           <div className="nbtrack-hint">
             No metrics yet: charts appear here, one per key, as runs log them.
           </div>
@@ -214,8 +218,15 @@ function WorkspaceView(props: { model: WorkspaceModel; light: boolean }): JSX.El
             ))}
           </ChartSection>
         ))}
-        {/* Media panels (images, tables, histograms, audio, figures) will render here. */}
-        <MediaSection panels={[]} runs={shown} />
+        <MediaSection
+          panels={mediaPanels}
+          runs={shown}
+          store={model.media}
+          version={state.mediaVersion}
+          layout={layout}
+          onToggle={toggleSection}
+          onChange={callbacks.onChange}
+        />
       </div>
     </div>
   );

@@ -7,6 +7,9 @@
  * the server's change token every second while the workspace is visible and stands by while
  * it is hidden; when the token moves it refetches the runs, then only the new points of
  * running runs (`after_steps`) and the series of runs it has not seen yet.
+ *
+ * Media (images, tables, histograms...) live in `media` (a `MediaStore`): the same poll lists
+ * the media keys of the shown runs once, and again for running runs when the token moves.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -15,6 +18,7 @@ import * as api from '../api';
 import { isExpression } from '../model';
 import { IMetricSeries, IRunRecord } from '../tokens';
 import { DEFAULT_LAYOUT, IWorkspaceLayout } from './layout';
+import { MediaStore } from './media/store';
 import { appended, fromWire, ISeriesData } from './series';
 
 /** How often the change token is checked while the workspace is visible (ms). */
@@ -56,6 +60,8 @@ export interface IWorkspaceState {
   offline: string | null;
   /** Whether the workspace has loaded the runs and keys once. */
   ready: boolean;
+  /** Bumped whenever the media store's data changed (media panels redraw on it). */
+  mediaVersion: number;
 }
 
 const INITIAL: IWorkspaceState = {
@@ -73,7 +79,8 @@ const INITIAL: IWorkspaceState = {
   loading: [],
   seriesError: null,
   offline: null,
-  ready: false
+  ready: false,
+  mediaVersion: 0
 };
 
 function message(error: unknown): string {
@@ -98,6 +105,9 @@ export class WorkspaceModel {
       standby: () => !this._visible || 'when-hidden'
     });
   }
+
+  /** The media panels' data (fetched only while the workspace is visible). */
+  readonly media = new MediaStore(() => this._set({ mediaVersion: this.media.version }));
 
   /** Emitted after every state change. */
   get stateChanged(): ISignal<this, void> {
@@ -131,6 +141,7 @@ export class WorkspaceModel {
   setVisible(visible: boolean): void {
     this._visible = visible;
     if (visible) {
+      void this.media.sync(this._shownRuns());
       void this._poll.refresh();
     }
   }
@@ -185,6 +196,7 @@ export class WorkspaceModel {
     this._isDisposed = true;
     clearTimeout(this._filterTimer);
     this._poll.dispose();
+    this.media.dispose();
     Signal.clearData(this);
   }
 
@@ -209,7 +221,14 @@ export class WorkspaceModel {
     await Promise.all([this._loadRuns(), this._loadKeys()]);
     // Runs running now, or running at the last look (their last points), grow.
     const live = this._state.runs.filter(r => r.status === 'running' || wasRunning.has(r.id));
-    await Promise.all([this._fetchMissing(), this._fetchNew(live.map(r => r.id))]);
+    await Promise.all([
+      this._fetchMissing(),
+      this._fetchNew(live.map(r => r.id)),
+      this.media.refresh(
+        this._shownRuns(),
+        live.map(r => r.id)
+      )
+    ]);
   }
 
   private async _loadRuns(): Promise<void> {
@@ -260,6 +279,9 @@ export class WorkspaceModel {
     setTimeout(() => {
       this._fetchScheduled = false;
       void this._fetchMissing();
+      if (this._visible) {
+        void this.media.sync(this._shownRuns()); // shown runs whose media keys are not listed
+      }
     }, 0);
   }
 
