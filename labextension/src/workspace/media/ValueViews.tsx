@@ -63,6 +63,15 @@ function HtmlCell(props: { item: IMediaRecord; store: MediaStore; run: IShownRun
   );
 }
 
+/**
+ * A single view without a width of its own (Altair's default: 300 px from its config) takes
+ * its column's width; compound charts (concat, facet, repeat) keep theirs and scroll.
+ */
+function fitToColumn(spec: { [key: string]: unknown }): { [key: string]: unknown } {
+  const single = 'mark' in spec || 'layer' in spec;
+  return single && spec.width === undefined ? { ...spec, width: 'container' } : spec;
+}
+
 function FigureCell(props: { item: IMediaRecord; store: MediaStore }): JSX.Element {
   const { item } = props;
   const format = item.meta.format;
@@ -72,7 +81,7 @@ function FigureCell(props: { item: IMediaRecord; store: MediaStore }): JSX.Eleme
       return undefined;
     }
     try {
-      return JSON.parse(spec) as { [key: string]: unknown };
+      return fitToColumn(JSON.parse(spec) as { [key: string]: unknown });
     } catch {
       return null;
     }

@@ -24,7 +24,7 @@ export interface IMediaViewProps {
   active: boolean;
 }
 
-/** A slider over `steps` (by position: every notch is a logged step). */
+/** A slider over `steps` (by position: every notch is a logged step); none for one step. */
 export function StepSlider(props: {
   steps: number[];
   step: number | null;
@@ -32,8 +32,8 @@ export function StepSlider(props: {
   onStep: (step: number | null) => void;
 }): JSX.Element | null {
   const { steps, step } = props;
-  if (!steps.length || step === null) {
-    return null;
+  if (steps.length < 2 || step === null) {
+    return null; // one step: each column's header names it
   }
   const index = Math.max(0, steps.indexOf(step));
   return (
@@ -47,7 +47,6 @@ export function StepSlider(props: {
           max={Math.max(0, steps.length - 1)}
           step={1}
           value={index}
-          disabled={steps.length < 2}
           aria-valuetext={`step ${step}`}
           onChange={event => props.onStep(steps[Number(event.target.value)] ?? null)}
         />
