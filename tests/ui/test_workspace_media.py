@@ -92,24 +92,28 @@ def _open_lab(page: Any, lab: Any) -> None:
     page.locator(".jp-SideBar li[data-id='nbtrack-runs-panel']").wait_for(timeout=60_000)
 
 
-def _open_workspace(page: Any) -> None:
-    """Open the workspace from the palette (tried again when the palette loses the focus)."""
+def _run_from_palette(page: Any, search: str, command: str, shown: str) -> None:
+    """Run ``command`` from the palette and wait for ``shown`` to be visible (tried again when
+    the palette loses the focus while the lab settles)."""
     palette = page.locator(".lm-CommandPalette-input")
-    item = page.locator(".lm-CommandPalette-item.lm-mod-active"
-                        "[data-command='nbtrack:open-workspace']")
+    item = page.locator(f".lm-CommandPalette-item.lm-mod-active[data-command='{command}']")
     for attempt in range(8):
         try:
             page.keyboard.press("Control+Shift+C")
             palette.wait_for(state="visible", timeout=3000)
-            palette.fill("Open Runs workspace", timeout=3000)
+            palette.fill(search, timeout=3000)
             item.wait_for(timeout=3000)
             palette.press("Enter", timeout=3000)
-            page.locator(WORKSPACE).wait_for(state="visible", timeout=10_000)
+            page.locator(shown).wait_for(state="visible", timeout=10_000)
             return
         except Exception:
             if attempt == 7:
                 raise
             page.keyboard.press("Escape")
+
+
+def _open_workspace(page: Any) -> None:
+    _run_from_palette(page, "Open Runs workspace", "nbtrack:open-workspace", WORKSPACE)
 
 
 def _panel(page: Any, key: str) -> Any:
@@ -393,21 +397,32 @@ def live_images(runs_lab: Any) -> Iterator[Any]:
     run.finish()
 
 
-def test_a_live_runs_image_slider_grows_while_the_workspace_is_visible(
+def test_a_live_runs_image_slider_grows_while_visible_and_nothing_is_asked_while_hidden(
     runs_lab: Any, media_runs: dict[str, str], live_images: Any, lab_page: Any
 ) -> None:
     page = lab_page
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url)
+            if "/nbtrack/api/" in request.url else None)
     _open_lab(page, runs_lab)
     _open_workspace(page)
     panel = _show(page, "live")
     slider = panel.locator(".nbtrack-ws-step-slider")
     slider.wait_for(timeout=30_000)
-    start = int(slider.get_attribute("max") or 0)
-    page.wait_for_function(
-        """(start) => Number(document.querySelector(
-             '.nbtrack-ws-media-panel[data-key="live"] .nbtrack-ws-step-slider')?.max)
-             > start + 3""",
-        arg=start, timeout=30_000)
+    grows = """(start) => Number(document.querySelector(
+      '.nbtrack-ws-media-panel[data-key="live"] .nbtrack-ws-step-slider')?.max) > start + 3"""
+    page.wait_for_function(grows, arg=int(slider.get_attribute("max") or 0), timeout=30_000)
+    assert any("/media?key=live" in url for url in asked)
+
+    _run_from_palette(page, "New Launcher", "launcher:create", ".jp-Launcher")
+    page.locator(WORKSPACE).wait_for(state="hidden", timeout=30_000)
+    page.wait_for_timeout(500)  # answers on their way when it was hidden
+    asked.clear()
+    page.wait_for_timeout(3000)  # three poll intervals
+    assert asked == [], asked
+    before = int(slider.get_attribute("max") or 0)
+    _open_workspace(page)  # visible again: it catches up
+    page.wait_for_function(grows, arg=before, timeout=30_000)
 
 
 #: WCAG 2 contrast for body text (1.4.3, level AA).
