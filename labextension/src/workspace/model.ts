@@ -224,10 +224,7 @@ export class WorkspaceModel {
     await Promise.all([
       this._fetchMissing(),
       this._fetchNew(live.map(r => r.id)),
-      this.media.refresh(
-        this._shownRuns(),
-        live.map(r => r.id)
-      )
+      this.media.refresh(this._shownRuns(), live.map(r => r.id))
     ]);
   }
 

@@ -27,7 +27,10 @@ function thumbSize(item: IMediaRecord): { width: number; height: number } | null
     return null;
   }
   const scale = THUMB_BOX / Math.max(width, height);
-  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+  return {
+    width: Math.max(1, Math.round(width * scale)),
+    height: Math.max(1, Math.round(height * scale))
+  };
 }
 
 function Thumb(props: {

@@ -112,7 +112,11 @@ export function DataTable(props: { table: ITableData }): JSX.Element {
                     sort?.column === i ? (sort.desc ? 'descending' : 'ascending') : 'none'
                   }
                 >
-                  <button className="nbtrack-ws-sort" title={`Sort by ${name}`} onClick={() => onSort(i)}>
+                  <button
+                    className="nbtrack-ws-sort"
+                    title={`Sort by ${name}`}
+                    onClick={() => onSort(i)}
+                  >
                     {name}
                     <span className="nbtrack-ws-sort-mark">
                       {sort?.column === i ? (sort.desc ? ' ▾' : ' ▴') : ''}

@@ -127,7 +127,9 @@ function ColumnBody(props: {
   return (
     <div className="nbtrack-ws-media-strip">
       {values.items.map(item => (
-        <React.Fragment key={`${item.step}:${item.idx}`}>{props.cell(props.run, item)}</React.Fragment>
+        <React.Fragment key={`${item.step}:${item.idx}`}>
+          {props.cell(props.run, item)}
+        </React.Fragment>
       ))}
     </div>
   );
