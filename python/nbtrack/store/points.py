@@ -13,6 +13,8 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
+from operator import lt
 from typing import Any
 
 #: The most points one chunk row holds.
@@ -43,7 +45,7 @@ def empty() -> PointArrays:
 
 def is_ordered(steps: Sequence[int]) -> bool:
     """True when steps strictly increase."""
-    return all(a < b for a, b in zip(steps, steps[1:]))
+    return all(map(lt, steps, islice(steps, 1, None)))  # C-level: no Python loop
 
 
 def floats(values: Sequence[float]) -> array[float]:
@@ -61,21 +63,41 @@ def _to_float(value: float) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def pack(
-    steps: Sequence[int], values: Sequence[float], times: Sequence[float],
-    cells: Sequence[int | None],
-) -> Iterable[tuple[int, int, int, int, bytes, bytes, bytes, bytes]]:
-    """Yield ``(step_min, step_max, count, ordered, steps, values, times, cells)`` per chunk."""
+#: The parts of a chunk that every key logged by the same calls shares:
+#: ``(step_min, step_max, count, ordered, steps, times, cells)``, the last three packed.
+SharedChunk = tuple[int, int, int, int, bytes, bytes, bytes]
+
+
+def pack_shared(
+    steps: Sequence[int], times: Sequence[float], cells: Sequence[int | None],
+) -> tuple[bool, list[SharedChunk]]:
+    """``(ordered, chunks)``: the step, time and cell columns packed chunk by chunk, once for
+    every key that the same calls logged; ``ordered`` says the steps strictly increase."""
     cells_int = [c or 0 for c in cells]
+    chunks: list[SharedChunk] = []
+    all_ordered = True
     for lo in range(0, len(steps), CHUNK_POINTS):
         hi = lo + CHUNK_POINTS
         s = steps[lo:hi]
         ordered = is_ordered(s)
-        yield (
+        all_ordered = all_ordered and ordered and (lo == 0 or steps[lo - 1] < s[0])
+        chunks.append((
             s[0] if ordered else min(s), s[-1] if ordered else max(s), len(s), int(ordered),
-            array("q", s).tobytes(), floats(values[lo:hi]).tobytes(),
-            array("d", times[lo:hi]).tobytes(), array("q", cells_int[lo:hi]).tobytes(),
-        )
+            array("q", s).tobytes(), array("d", times[lo:hi]).tobytes(),
+            array("q", cells_int[lo:hi]).tobytes(),
+        ))
+    return all_ordered, chunks
+
+
+def pack(
+    shared: Sequence[SharedChunk], values: Sequence[float],
+) -> Iterable[tuple[int, int, int, int, bytes, bytes, bytes, bytes]]:
+    """Yield ``(step_min, step_max, count, ordered, steps, values, times, cells)`` per chunk:
+    the shared columns (:func:`pack_shared`) with one key's values."""
+    for i, (step_min, step_max, count, ordered, steps, times, cells) in enumerate(shared):
+        lo = i * CHUNK_POINTS
+        yield (step_min, step_max, count, ordered, steps,
+               floats(values[lo:lo + count]).tobytes(), times, cells)
 
 
 def unpack(rows: Iterable[Sequence[Any]]) -> PointArrays:

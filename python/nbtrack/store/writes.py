@@ -11,7 +11,7 @@ from typing import Any
 
 from nbtrack.model import VariableChange
 from nbtrack.store.access import Connection, atomic
-from nbtrack.store.points import floats, is_ordered, pack, unpack
+from nbtrack.store.points import SharedChunk, floats, pack, pack_shared, unpack
 from nbtrack.store.values import encode_param, to_jsonable
 
 #: One rich value ready to store: (run, key, step, idx, kind, blob, thumb, meta JSON, time, cell).
@@ -218,16 +218,22 @@ def _write_points(conn: Connection, calls: Sequence[PointsCall], key_ids: KeyIds
     appended: list[dict[str, Any]] = []
     recompute: list[tuple[int, str, int]] = []
     written = 0
+    # Keys logged by the same calls share their step, time and cell lists: pack those once.
+    packed: dict[int, tuple[bool, list[SharedChunk]]] = {}
     for (run, key), (steps, values, times, cells) in series.items():
         key_id = ids[key]
         seq, stored_max = key_ids.tail(conn, run, key_id)
-        for chunk in pack(steps, values, times, cells):
+        shared = packed.get(id(steps))
+        if shared is None:
+            shared = packed[id(steps)] = pack_shared(steps, times, cells)
+        ordered, chunks = shared
+        for chunk in pack(chunks, values):
             rows.append((run, key_id, seq, *chunk))
             seq += 1
-        new_max = max(steps) if stored_max is None else max(stored_max, *steps)
-        key_ids.advance(run, key_id, seq, new_max)
+        top = steps[-1] if ordered else max(steps)
+        key_ids.advance(run, key_id, seq, top if stored_max is None else max(stored_max, top))
         written += len(steps)
-        if is_ordered(steps) and (stored_max is None or steps[0] > stored_max):
+        if ordered and (stored_max is None or steps[0] > stored_max):
             appended.append(_summary_of_new_steps(run, key, steps, values))
         else:
             # A step logged again (here or in an earlier batch): the later point replaces the
