@@ -185,9 +185,72 @@ def m005_cell_resources(db: Database) -> None:
     )
 
 
+def m006_artifacts(db: Database) -> None:
+    """Artifacts: named, typed, versioned sets of files, their aliases and their lineage.
+
+    A version's files live in the blob store (named by their SHA-256, so a file unchanged
+    between versions is stored once); ``digest`` is the SHA-256 of the sorted manifest of
+    (path, blob, size), and ``UNIQUE (artifact, digest)`` makes logging identical content
+    again (from any process) return the existing version. ``latest`` is an alias kept on the
+    newest version. Edges tie runs to the versions they produced (``out``) and used (``in``),
+    with the cell execution that did it.
+    """
+    db.executescript(
+        """
+        CREATE TABLE artifacts (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL
+        );
+        CREATE TABLE artifact_versions (
+            id INTEGER PRIMARY KEY,
+            artifact INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            digest TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            size INTEGER NOT NULL,
+            file_count INTEGER NOT NULL,
+            created REAL NOT NULL,
+            run INTEGER,
+            cell INTEGER,
+            UNIQUE (artifact, number),
+            UNIQUE (artifact, digest)
+        );
+        CREATE INDEX artifact_versions_run ON artifact_versions (run);
+        CREATE TABLE artifact_files (
+            version INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            blob TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            PRIMARY KEY (version, path)
+        ) WITHOUT ROWID;
+        CREATE INDEX artifact_files_blob ON artifact_files (blob);
+        CREATE TABLE artifact_aliases (
+            artifact INTEGER NOT NULL,
+            alias TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (artifact, alias)
+        ) WITHOUT ROWID;
+        CREATE INDEX artifact_aliases_version ON artifact_aliases (version);
+        CREATE TABLE artifact_edges (
+            run INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            direction TEXT NOT NULL,
+            cell INTEGER,
+            time REAL NOT NULL,
+            PRIMARY KEY (run, version, direction)
+        ) WITHOUT ROWID;
+        CREATE INDEX artifact_edges_version ON artifact_edges (version);
+        """
+    )
+
+
 #: Every migration, in the order they apply. Append new ones; never edit an applied one.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_initial, m002_summary_indexes, m003_lost_items, m004_media, m005_cell_resources,
+    m006_artifacts,
 )
 
 
