@@ -15,22 +15,41 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
     from nbtrack.api import RunDiff, RunList, diff, get_run, leaderboard, runs, sql
+    from nbtrack.artifacts import (
+        Artifact,
+        ArtifactIntegrityError,
+        ArtifactNotFound,
+        ArtifactVersion,
+    )
     from nbtrack.filter import FilterError
     from nbtrack.media.values import Audio, Histogram, Html, Image, Table, Text
     from nbtrack.recorder import StoreUnavailableError, TrackingWarning
     from nbtrack.run import History, Run, RunFinishedError
-    from nbtrack.session import NoActiveRunError, active_run, finish, init, log, status
+    from nbtrack.session import (
+        NoActiveRunError,
+        active_run,
+        finish,
+        init,
+        lineage,
+        log,
+        log_artifact,
+        status,
+        use_artifact,
+    )
     from nbtrack.store.queries import RunNotFound
 
 #: Public name -> the module that defines it.
 _LAZY = {
     **dict.fromkeys(("RunDiff", "RunList", "diff", "get_run", "leaderboard", "runs", "sql"),
                     "nbtrack.api"),
+    **dict.fromkeys(("Artifact", "ArtifactIntegrityError", "ArtifactNotFound",
+                     "ArtifactVersion"), "nbtrack.artifacts"),
     "FilterError": "nbtrack.filter",
     "StoreUnavailableError": "nbtrack.recorder",
     "TrackingWarning": "nbtrack.recorder",
     **dict.fromkeys(("History", "Run", "RunFinishedError"), "nbtrack.run"),
-    **dict.fromkeys(("NoActiveRunError", "active_run", "finish", "init", "log", "status"),
+    **dict.fromkeys(("NoActiveRunError", "active_run", "finish", "init", "lineage", "log",
+                     "log_artifact", "status", "use_artifact"),
                     "nbtrack.session"),
     "RunNotFound": "nbtrack.store.queries",
     **dict.fromkeys(("Audio", "Histogram", "Html", "Image", "Table", "Text"),
@@ -58,6 +77,10 @@ def plot(runs: Any, keys: Any = None, **options: Any) -> Any:
 
 
 __all__ = [
+    "Artifact",
+    "ArtifactIntegrityError",
+    "ArtifactNotFound",
+    "ArtifactVersion",
     "Audio",
     "Histogram",
     "Html",
@@ -80,12 +103,15 @@ __all__ = [
     "get_run",
     "init",
     "leaderboard",
+    "lineage",
     "log",
+    "log_artifact",
     "plot",
     "runs",
     "show_runs",
     "sql",
     "status",
+    "use_artifact",
 ]
 
 

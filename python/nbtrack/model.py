@@ -252,3 +252,38 @@ class MetricsBatchResponse(TypedDict):
     keys: list[str]
     max_points: int
     series: list[MetricSeries]
+
+
+class LineageNode(TypedDict):
+    """A run or an artifact version in a lineage graph. ``id`` is ``run:<run id>`` or
+    ``artifact:<name>:v<n>``; runs carry ``number``/``run_id``/``name``, versions
+    ``name``/``version``/``type``."""
+
+    id: str
+    kind: str
+    number: int | None
+    run_id: str | None
+    name: str | None
+    version: str | None
+    type: str | None
+
+
+class LineageEdge(TypedDict):
+    """``source`` -> ``target``: a run produced a version (``direction`` ``out``: run ->
+    artifact) or used one (``in``: artifact -> run), in cell execution ``cell``."""
+
+    source: str
+    target: str
+    direction: str
+    cell: int | None
+    time: float
+
+
+class Lineage(TypedDict):
+    """``nbtrack.lineage(ref)``: every node upstream and downstream of ``root``."""
+
+    root: str
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    upstream: list[str]
+    downstream: list[str]

@@ -23,6 +23,8 @@ from nbtrack.store.values import to_jsonable
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
+    from nbtrack.artifacts.artifact import ArtifactVersion
+
 
 class RunFinishedError(RuntimeError):
     """The run was finished; start a new one to log more."""
@@ -373,6 +375,41 @@ class Run:
         # A callback may remove itself from the list (a live chart does): iterate a copy.
         for callback in list(self._on_finish):
             callback(self)
+
+    def log_artifact(
+        self, artifact: Any, name: str | None = None, type: str | None = None, *,
+        aliases: Iterable[str] = (), metadata: Mapping[str, Any] | None = None,
+        description: str | None = None,
+    ) -> ArtifactVersion:
+        """Log a file, a folder or an :class:`nbtrack.Artifact` as a version of an artifact
+        produced by this run (and the cell logging it); return the version.
+
+        Each file is hashed and put in the blob store once (unchanged files take no new
+        space); identical content returns the existing version. ``name`` defaults to the
+        file or folder name, ``type`` to ``dataset``; ``aliases`` point at the version
+        (``latest`` always moves to a new one).
+
+        Examples
+        --------
+        >>> run.log_artifact("data/", "mnist", "dataset", aliases=["raw"])  # doctest: +SKIP
+        <ArtifactVersion mnist:v0 (dataset) 3 files, 5120 bytes [latest, raw]>
+        """
+        from nbtrack.artifacts.artifact import log_artifact
+
+        if self._done:
+            raise RunFinishedError(f"run {self.number} ({self.id}) is not recorded here")
+        return log_artifact(self._path, artifact, name=name, type=type, aliases=aliases,
+                            metadata=metadata, description=description, run=self.number,
+                            cell=current_cell.get())
+
+    def use_artifact(self, ref: str) -> ArtifactVersion:
+        """The artifact version ``ref`` names (``"name:latest"``, ``"name:v3"``,
+        ``"name:alias"``), recorded as used by this run (and the cell asking)."""
+        from nbtrack.artifacts.artifact import get_artifact, use_artifact
+
+        if self._done:
+            return get_artifact(self._path, ref)
+        return use_artifact(self._path, ref, run=self.number, cell=current_cell.get())
 
     def on_finish(self, callback: Callable[[Run], None]) -> None:
         """Call ``callback(run)`` when this live run finishes."""

@@ -17,13 +17,17 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbtrack import config as _config
 from nbtrack import recorder as _recorder
 from nbtrack.current_cell import current_cell
 from nbtrack.run import Run, check_tags
 from nbtrack.store import writes
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbtrack.artifacts.artifact import ArtifactVersion
+    from nbtrack.model import Lineage
 
 
 class NoActiveRunError(RuntimeError):
@@ -209,6 +213,38 @@ def log(data: Mapping[str, Any], step: int | None = None) -> None:
             "no active run: start one with nbtrack.init() (or %track start in a notebook)"
         )
     run.log(data, step)
+
+
+def log_artifact(artifact: Any, name: str | None = None, type: str | None = None,
+                 **options: Any) -> ArtifactVersion:
+    """Log an artifact produced by the active run; see :meth:`Run.log_artifact`."""
+    run = _state.active
+    if run is None:
+        raise NoActiveRunError(
+            "no active run: start one with nbtrack.init() (or %track start in a notebook)"
+        )
+    return run.log_artifact(artifact, name, type, **options)
+
+
+def use_artifact(ref: str, workspace: str | os.PathLike[str] | None = None) -> ArtifactVersion:
+    """The artifact version ``ref`` names (``"name:v3"``, ``"name:alias"``), recorded as used
+    by the active run when there is one; see :meth:`Run.use_artifact`."""
+    run = _state.active
+    if run is not None and run.live and workspace is None:
+        return run.use_artifact(ref)
+    from nbtrack.artifacts.artifact import get_artifact
+
+    return get_artifact(_config.db_path(workspace), ref)
+
+
+def lineage(ref: Any, workspace: str | os.PathLike[str] | None = None) -> Lineage:
+    """The runs and artifact versions upstream and downstream of ``ref`` (a run, a run
+    reference, or ``"name:version"``), as a :class:`nbtrack.model.Lineage`."""
+    from nbtrack.artifacts.lineage import lineage as _lineage
+
+    path = ref._path if isinstance(ref, Run) and workspace is None else \
+        _config.db_path(workspace)
+    return _lineage(path, ref)
 
 
 def finish(status: str = "finished") -> None:
