@@ -478,19 +478,25 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
 
 
 @main.command()
+@click.option("--keep-last", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Also delete all but the N newest versions of each artifact (versions with"
+                   " an alias, or used by a run that is not deleted, are kept).")
 @workspace_option
 @_errors
-def gc() -> None:
-    """Drop deleted runs' rows from every table and the blobs (images, tables... in
-    .nbtrack/blobs/) nothing references any more, then VACUUM to free their space.
+def gc(keep_last: int | None) -> None:
+    """Drop deleted runs' rows from every table, the artifact versions only deleted runs
+    held, and the blobs (images, tables, artifact files... in .nbtrack/blobs/) nothing
+    references any more, then VACUUM to free their space.
 
-    Safe while another process logs: a blob written or reused in the last hour is kept.
-    No other file under .nbtrack/ is touched.
+    An artifact version stays while a run that is not deleted made or used it, or an alias
+    (other than latest) names it. Safe while another process logs: a blob written or reused
+    in the last hour is kept. No other file under .nbtrack/ is touched.
 
     Example:
 
     \b
         nbtrack gc
+        nbtrack gc --keep-last 3
     """
     from nbtrack.query.maintenance import collect_garbage
     from nbtrack.store import access
@@ -501,16 +507,196 @@ def gc() -> None:
     before = path.stat().st_size
     db = access.open_writable(path)  # VACUUM runs outside any transaction
     try:
-        dropped = collect_garbage(db, path.parent)
+        dropped = collect_garbage(db, path.parent, keep_last=keep_last)
     finally:
         db.close()
     runs = dropped.pop("runs")
     files = dropped.pop("blobs")
+    versions = dropped.pop("artifact_versions")
     rows = sum(dropped.values())
     after = path.stat().st_size
-    click.echo(f"dropped {runs} deleted run{'s' * (runs != 1)}, {rows} rows of theirs and"
+    arts = f", {versions} artifact version{'s' * (versions != 1)}" if versions else ""
+    click.echo(f"dropped {runs} deleted run{'s' * (runs != 1)}, {rows} rows of theirs{arts} and"
                f" {files} unreferenced blob{'s' * (files != 1)}; the store went from"
                f" {before / 1e6:.1f} MB to {after / 1e6:.1f} MB")
+
+
+# -- artifacts ------------------------------------------------------------------------------
+
+@main.group()
+@workspace_option
+def artifacts() -> None:
+    """List, inspect, fetch and delete artifacts (versioned files logged with
+    run.log_artifact): `list`, `show NAME[:VERSION|:ALIAS]`, `get NAME:ALIAS -o DIR`,
+    `rm NAME:VERSION`.
+
+    Example:
+
+    \b
+        nbtrack artifacts list --type model
+        nbtrack artifacts show mnist:latest
+        nbtrack artifacts get mnist:production -o data/
+        nbtrack artifacts rm mnist:v2 --yes
+    """
+
+
+def _artifact_errors(f: F) -> F:
+    """An unknown artifact or version -> exit 1; a bad reference -> exit 2."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from nbtrack.artifacts import ArtifactIntegrityError, ArtifactNotFound
+
+        try:
+            return f(*args, **kwargs)
+        except (ArtifactNotFound, ArtifactIntegrityError) as exc:
+            _fail(f"error: {exc.args[0] if exc.args else exc}")
+
+    return _errors(wrapper)  # type: ignore[return-value]
+
+
+@artifacts.command("list")
+@click.option("--type", "type_", metavar="T", help="Only artifacts of this type.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per version.")
+@workspace_option
+@_artifact_errors
+def artifacts_list(type_: str | None, as_json: bool) -> None:
+    """Every version of every artifact: name, version, type, files, size, aliases, run.
+
+    Example:
+
+    \b
+        nbtrack artifacts list --type dataset
+    """
+    from nbtrack.store import artifacts as store
+
+    with _reading() as db:
+        rows = [(v, store.aliases(db, v.id)) for v in store.versions(db, type_)]
+    if as_json:
+        _echo_json([{"name": v.name, "version": f"v{v.number}", "type": v.type,
+                     "files": v.file_count, "size": v.size, "aliases": al,
+                     "created": v.created, "run": v.run, "digest": v.digest}
+                    for v, al in rows])
+        return
+    if not rows:
+        click.echo("no artifacts")
+        return
+    table = [("name", "version", "type", "files", "size", "aliases", "run")] + [
+        (v.name, f"v{v.number}", v.type, str(v.file_count), _human(v.size), ", ".join(al),
+         "" if v.run is None else str(v.run)) for v, al in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for r in table:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+@artifacts.command("show")
+@click.argument("ref", metavar="NAME[:VERSION|:ALIAS]")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: the version, its files, metadata, aliases and lineage edges.")
+@workspace_option
+@_artifact_errors
+def artifacts_show(ref: str, as_json: bool) -> None:
+    """One artifact version: its files, metadata, aliases and the runs that made or used it.
+
+    Example:
+
+    \b
+        nbtrack artifacts show mnist:v1 --json
+    """
+    from nbtrack.artifacts.artifact import ArtifactVersion
+    from nbtrack.artifacts.names import parse_ref
+    from nbtrack.store import artifacts as store
+
+    name, selector = parse_ref(ref)
+    with _reading() as db:
+        row = store.resolve(db, name, selector)
+        version = ArtifactVersion.load(_db_path(), db, row)
+        edges = store.edges_of_version(db, row.id)
+    data = {"name": version.name, "version": version.version, "type": version.type,
+            "description": version.description, "digest": version.digest,
+            "size": version.size, "created": version.created, "run": version.run,
+            "aliases": version.aliases, "metadata": version.metadata,
+            "files": version.files(),
+            "edges": [{"run": e.run, "run_id": e.run_id, "direction": e.direction,
+                       "cell": e.cell, "time": e.time} for e in edges]}
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(f"{version.ref}  ({version.type}, {len(version.files())} files,"
+               f" {_human(version.size)})")
+    if version.description:
+        click.echo(version.description)
+    click.echo(f"aliases: {', '.join(version.aliases) or '-'}")
+    click.echo(f"metadata: {wire.dumps(version.metadata)}")
+    click.echo("files:")
+    for f in version.files():
+        click.echo(f"  {f['path']}  {_human(f['size'])}  sha256:{f['sha256'][:12]}")
+    click.echo("lineage:")
+    for e in edges:
+        verb = "made by" if e.direction == "out" else "used by"
+        cell = f" (cell {e.cell})" if e.cell is not None else ""
+        click.echo(f"  {verb} run {e.run} {e.run_id or ''}{cell}")
+
+
+@artifacts.command("get")
+@click.argument("ref", metavar="NAME[:VERSION|:ALIAS]")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the files to (created if needed).")
+@workspace_option
+@_artifact_errors
+def artifacts_get(ref: str, out: Path) -> None:
+    """Write an artifact version's files to a folder, each checked against its SHA-256.
+
+    Example:
+
+    \b
+        nbtrack artifacts get mnist:production -o data/mnist
+    """
+    from nbtrack.artifacts.artifact import get_artifact
+
+    version = get_artifact(_db_path(), ref)
+    folder = version.download(out)
+    click.echo(f"wrote {len(version.files())} files of {version.ref} to {folder}")
+
+
+@artifacts.command("rm")
+@click.argument("ref", metavar="NAME:VERSION")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@workspace_option
+@_artifact_errors
+def artifacts_rm(ref: str, yes: bool) -> None:
+    """Delete an artifact version (its rows, aliases and lineage); `nbtrack gc` frees the
+    space of files no other version shares.
+
+    Example:
+
+    \b
+        nbtrack artifacts rm mnist:v0 --yes
+    """
+    from nbtrack.artifacts.names import parse_ref
+    from nbtrack.store import access
+    from nbtrack.store import artifacts as store
+
+    name, selector = parse_ref(ref)
+    if ":" not in ref:
+        raise click.UsageError("name the version to delete: NAME:VERSION (e.g. mnist:v0)")
+    with _reading() as db:
+        row = store.resolve(db, name, selector)
+    if not yes:
+        click.confirm(f"Delete {name}:v{row.number} ({row.file_count} files)?", abort=True,
+                      err=True)
+    with access.writing(_db_path(), create=False) as db:
+        store.delete_versions(db, [row.id])
+    click.echo(f"deleted {name}:v{row.number} (nbtrack gc frees its space)")
 
 
 # -- sql ------------------------------------------------------------------------------------
