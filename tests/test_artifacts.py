@@ -438,3 +438,25 @@ def test_cli_list_show_get_rm(workspace: Path, tmp_path: Path) -> None:
     cli("artifacts", "rm", "ds:v1", "--yes")
     assert nbtrack.use_artifact("ds:latest").version == "v0"
     assert "deleted run" in cli("gc")
+
+
+def test_a_blob_collected_between_reuse_and_commit_is_put_back(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A gc in another process may delete a reused blob after this process touched it and
+    before its version commits; logging puts the bytes back."""
+    from nbtrack.store import artifacts as store
+
+    data = _folder(tmp_path / "d", {"a.bin": b"reused bytes", "b.bin": b"other"})
+    blob = hashlib.sha256(b"reused bytes").hexdigest()
+    real = store.write_version
+
+    def collected_meanwhile(*args, **kwargs):  # what a concurrent gc's unlink does
+        blobs.path_of(_store(workspace), blob).unlink()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "write_version", collected_meanwhile)
+    with nbtrack.init(name="r") as run:
+        v = run.log_artifact(data, name="d")
+    assert blobs.path_of(_store(workspace), blob).read_bytes() == b"reused bytes"
+    v.download(tmp_path / "out")

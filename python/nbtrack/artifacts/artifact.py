@@ -15,7 +15,7 @@ from typing import Any
 
 from nbtrack.artifacts import files as _files
 from nbtrack.artifacts.names import check_alias, check_name, parse_ref
-from nbtrack.store import access
+from nbtrack.store import access, blobs
 from nbtrack.store import artifacts as _store
 from nbtrack.store.artifacts import ManifestEntry
 
@@ -193,7 +193,24 @@ def log_artifact(
             db, name=art.name, type_=art.type, description=description or art.description,
             manifest=manifest, digest=digest, metadata=meta, run=run, cell=cell,
             aliases=aliases, now=time.time())
-        return ArtifactVersion.load(db_path, db, _store.version(db, version_id))
+        version = ArtifactVersion.load(db_path, db, _store.version(db, version_id))
+    _restore_collected(store, art, manifest)
+    return version
+
+
+def _restore_collected(store: Path, art: Artifact, manifest: list[ManifestEntry]) -> None:
+    """Put back any blob of ``manifest`` a concurrent ``gc`` removed between this process
+    reusing it and the version's commit (now that rows reference it, no later ``gc`` will)."""
+    for entry in manifest:
+        if blobs.path_of(store, entry.blob).exists():
+            continue
+        source = art._entries[entry.path]
+        blob, _ = (_files.put_bytes(store, source) if isinstance(source, bytes)
+                   else _files.put_file(store, source))
+        if blob != entry.blob:
+            raise _files.ArtifactIntegrityError(
+                f"{art.name} file {entry.path!r}: changed while it was being logged, and its"
+                " logged bytes were removed meanwhile; log it again")
 
 
 def get_artifact(db_path: Path, ref: str) -> ArtifactVersion:

@@ -237,9 +237,8 @@ def reclaimable(db: Connection, keep_last: int | None = None) -> list[int]:
         f" AND v.run NOT IN ({_LIVE}) AND {_UNHELD}")}
     if keep_last is not None:
         ids.update(r[0] for r in db.execute(
-            "SELECT v.id FROM artifact_versions v WHERE"
-            " (SELECT COUNT(*) FROM artifact_versions n WHERE n.artifact = v.artifact"
-            "  AND n.number > v.number) >= ?"
+            "SELECT v.id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY artifact"
+            " ORDER BY number DESC) AS newer FROM artifact_versions) v WHERE v.newer > ?"
             f" AND v.id NOT IN (SELECT version FROM artifact_aliases WHERE alias != '{LATEST}')"
             " AND v.id NOT IN (SELECT version FROM artifact_edges WHERE direction = 'in'"
             f"  AND run IN ({_LIVE}))", (keep_last,)))
