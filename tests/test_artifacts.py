@@ -460,3 +460,25 @@ def test_a_blob_collected_between_reuse_and_commit_is_put_back(
         v = run.log_artifact(data, name="d")
     assert blobs.path_of(_store(workspace), blob).read_bytes() == b"reused bytes"
     v.download(tmp_path / "out")
+
+
+def test_a_store_made_before_artifacts_gains_them(workspace: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    from nbtrack.store import schema
+
+    path = config.db_path(workspace)
+    path.parent.mkdir()
+    conn = sqlite3.connect(path)
+    old = Migrations(schema.MIGRATION_SET)
+    for migration in schema.MIGRATIONS[:5]:  # up to m005_cell_resources
+        old()(migration)
+    old.apply(Database(conn))
+    conn.close()
+    (tmp_path / "f.txt").write_text("x")
+    with nbtrack.init(name="new", system_metrics=False) as run:
+        assert run.log_artifact(tmp_path / "f.txt", name="f").version == "v0"
+    assert schema.applied(sqlite3.connect(path))[-1] == "m006_artifacts"

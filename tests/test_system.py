@@ -333,6 +333,6 @@ def test_a_store_from_before_cell_resources_is_migrated_and_its_cells_read_none(
     conn.close()
     with nbtrack.init("new", system_metrics=False):
         pass
-    assert schema.applied(sqlite3.connect(path))[-1] == "m005_cell_resources"
+    assert "m005_cell_resources" in schema.applied(sqlite3.connect(path))
     [cell] = nbtrack.get_run("old").cells
     assert (cell["source"], cell["cpu_time"], cell["peak_memory_delta"]) == ("x = 1", None, None)
