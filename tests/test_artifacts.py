@@ -353,11 +353,13 @@ def test_gc_keep_last_keeps_the_newest_and_the_aliased(workspace: Path, tmp_path
         for i in range(6):
             run.log_artifact(_folder(tmp_path / f"c{i}", {"w.bin": f"epoch {i}".encode()}),
                              name="ckpt", type="model", aliases=["best"] if i == 1 else ())
+    with nbtrack.init(name="evaluates-the-first") as user:
+        user.use_artifact("ckpt:v0")
     _age_blobs(workspace)
-    assert _gc(workspace, keep_last=2)["artifact_versions"] == 3
+    assert _gc(workspace, keep_last=2)["artifact_versions"] == 2
     left = _rows(workspace, "SELECT number FROM artifact_versions ORDER BY number")
-    assert left == [(1,), (4,), (5,)]
-    assert len(_blob_names(workspace)) == 3
+    assert left == [(0,), (1,), (4,), (5,)]  # v0: a live run used it; v1: aliased
+    assert len(_blob_names(workspace)) == 4
     assert nbtrack.use_artifact("ckpt:best").version == "v1"
     assert nbtrack.use_artifact("ckpt").version == "v5"
 
