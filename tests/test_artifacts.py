@@ -143,6 +143,19 @@ def test_bad_aliases_raise_and_store_nothing(workspace: Path, tmp_path: Path, ba
     assert _rows(workspace, "SELECT COUNT(*) FROM artifact_versions") == [(0,)]
 
 
+def test_another_type_for_an_existing_name_raises_before_storing_bytes(
+    workspace: Path, tmp_path: Path,
+) -> None:
+    (tmp_path / "f.txt").write_text("x")
+    (tmp_path / "g.txt").write_text("new bytes")
+    with nbtrack.init(name="r") as run:
+        run.log_artifact(tmp_path / "f.txt", name="f", type="dataset")
+        before = _blob_names(workspace)
+        with pytest.raises(ValueError, match="has type 'dataset', not 'model'"):
+            run.log_artifact(tmp_path / "g.txt", name="f", type="model")
+    assert _blob_names(workspace) == before
+
+
 def test_an_unknown_reference_raises_not_found(workspace: Path, tmp_path: Path) -> None:
     (tmp_path / "f.txt").write_text("x")
     with nbtrack.init(name="r") as run:

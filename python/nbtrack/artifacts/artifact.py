@@ -181,6 +181,10 @@ def log_artifact(
     json.dumps(meta)  # a TypeError here, before anything is stored
     if not art._entries:
         raise ValueError(f"artifact {art.name!r} has no files: add some first")
+    with access.reading(db_path) as db:  # a wrong type fails before any bytes are stored
+        known = _store.artifact_type(db, art.name)
+    if known is not None and known != art.type:
+        raise ValueError(f"artifact {art.name!r} has type {known!r}, not {art.type!r}")
     store = db_path.parent
     manifest: list[ManifestEntry] = []
     for path, entry in sorted(art._entries.items()):

@@ -85,6 +85,12 @@ def resolve(db: Connection, name: str, selector: str = LATEST) -> VersionRow:
     return _row(row)
 
 
+def artifact_type(db: Connection, name: str) -> str | None:
+    """The type of artifact ``name``, or None when there is none."""
+    row = db.execute("SELECT type FROM artifacts WHERE name = ?", (name,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def files(db: Connection, version_id: int) -> list[ManifestEntry]:
     """A version's files, by path."""
     return [ManifestEntry(*r) for r in db.execute(
