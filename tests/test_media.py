@@ -238,3 +238,25 @@ def test_gc_keeps_every_referenced_blob_while_another_process_logs(workspace: Pa
     assert orphan not in names and gone_name not in names  # old and unreferenced
     assert referenced(workspace) <= names  # nothing the other process logged went missing
     assert len(nbtrack.get_run("images").history("img")["img"]["step"]) >= 6
+
+
+def test_gc_gives_back_a_blob_a_writer_reuses_while_it_is_being_collected(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer touching an old unreferenced blob between gc's age check and its delete."""
+    store = workspace / ".nbtrack"
+    name = blobs.put(store, b"reused at the last moment")
+    file = blobs.path_of(store, name)
+    old = time.time() - 7200
+    os.utime(file, (old, old))
+    real_rename = os.rename
+
+    def rename_after_a_reuse(src: Path, dst: Path) -> None:
+        if Path(src) == file:
+            assert blobs.put(store, b"reused at the last moment") == name  # touches it now
+        real_rename(src, dst)
+
+    monkeypatch.setattr(blobs.os, "rename", rename_after_a_reuse)
+    assert blobs.collect(store, referenced=[]) == 0
+    assert file.read_bytes() == b"reused at the last moment"
+    assert not list(file.parent.glob(".gc-*"))

@@ -61,23 +61,11 @@ def _unlink(path: str | Path) -> None:
         pass
 
 
-def _touch(target: Path) -> bool:
-    """Mark an existing blob reused (safe from collection for a grace period); False when it
-    is not there."""
-    try:
-        os.utime(target)
-        return True
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return target.exists()
-
-
 def put_file(store: Path, path: Path) -> tuple[str, int]:
     """Put the bytes of the file ``path`` in the blob store (once); ``(blob name, size)``."""
     name, size = hash_file(path)
     target = blobs.path_of(store, name)
-    if _touch(target):
+    if blobs.touch(target):
         return name, size
     target.parent.mkdir(parents=True, exist_ok=True)
     name, size, tmp = _copy_hashing(path, target.parent)  # the file may have changed since

@@ -50,15 +50,23 @@ def path_of(store: Path, name: str) -> Path:
     return blob_dir(store) / name[:2] / name
 
 
+def touch(target: Path) -> bool:
+    """Mark an existing blob reused (safe from collection for another grace period); False
+    when it is not there (then the caller writes it)."""
+    try:
+        os.utime(target)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return target.exists()
+
+
 def put(store: Path, data: bytes) -> str:
     """Store ``data`` (once) and return its name."""
     name = digest(data)
     target = path_of(store, name)
-    if target.exists():
-        try:
-            os.utime(target)  # reused now: safe from collection for another grace period
-        except OSError:
-            pass
+    if touch(target):
         return name
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
@@ -98,7 +106,12 @@ def names(store: Path) -> Iterator[tuple[str, Path]]:
 
 def collect(store: Path, referenced: Iterable[str], *, now: float | None = None) -> int:
     """Delete blobs that nothing references and that are older than the grace period, and
-    temporary files left by a crash; return how many blobs were deleted."""
+    temporary files left by a crash; return how many blobs were deleted.
+
+    A blob is first renamed aside (atomic), then its age is read again: a writer that reused it
+    just before (and touched it) gets it back, and a writer that comes after finds it missing
+    and writes it again, so no check-then-delete race loses a blob a row is about to reference.
+    """
     keep = set(referenced)
     cutoff = (time.time() if now is None else now) - GRACE_SECONDS
     removed = 0
@@ -106,17 +119,26 @@ def collect(store: Path, referenced: Iterable[str], *, now: float | None = None)
         if name in keep:
             continue
         try:
-            if file.stat().st_mtime < cutoff:
-                file.unlink()
-                removed += 1
+            if file.stat().st_mtime >= cutoff:
+                continue
+            aside = file.with_name(f".gc-{name}")
+            os.rename(file, aside)
+        except FileNotFoundError:
+            continue
+        try:
+            if aside.stat().st_mtime >= cutoff and not file.exists():
+                os.rename(aside, file)  # reused meanwhile: put it back
+                continue
+            aside.unlink()
+            removed += 1
         except FileNotFoundError:
             pass
     root = blob_dir(store)
     if root.is_dir():
-        for tmp in root.glob("*/.tmp-*"):
+        for leftover in (*root.glob("*/.tmp-*"), *root.glob("*/.gc-*")):
             try:
-                if tmp.stat().st_mtime < cutoff:
-                    tmp.unlink()
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
             except FileNotFoundError:
                 pass
     return removed
