@@ -158,7 +158,7 @@ def test_the_launcher_card_opens_the_workspace(
 ) -> None:
     page = lab_page
     _open_lab(page, runs_lab)
-    card = page.locator(".jp-LauncherCard", has_text="Runs workspace")
+    card = page.locator(".jp-LauncherCard:visible", has_text="Runs workspace").first
     card.wait_for(timeout=30_000)
     card.click()
     page.locator(WORKSPACE).wait_for(state="visible", timeout=30_000)

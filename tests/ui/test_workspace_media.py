@@ -104,7 +104,7 @@ def _run_from_palette(page: Any, search: str, command: str, shown: str) -> None:
             palette.fill(search, timeout=3000)
             item.wait_for(timeout=3000)
             palette.press("Enter", timeout=3000)
-            page.locator(shown).wait_for(state="visible", timeout=10_000)
+            page.locator(f"{shown}:visible").first.wait_for(state="visible", timeout=10_000)
             return
         except Exception:
             if attempt == 7:
