@@ -218,7 +218,7 @@ def test_the_sampler_leaves_the_users_random_state_alone(workspace: Path) -> Non
 
 def test_no_nvml_library_means_no_gpu_keys_and_no_warning(workspace: Path,
                                                           no_tracking_warnings: Any) -> None:
-    pynvml = pytest.importorskip("pynvml")  # installed (the test extra), but no driver here
+    import pynvml  # the test extra installs it (nvidia-ml-py); no driver here
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError:
@@ -254,7 +254,7 @@ def test_importing_nbtrack_does_not_import_pynvml() -> None:
 
 def test_gpu_readings_come_from_nvml(workspace: Path, monkeypatch: pytest.MonkeyPatch,
                                      no_tracking_warnings: Any) -> None:
-    pynvml = pytest.importorskip("pynvml")
+    import pynvml
     shut_down: list[bool] = []
 
     def power(handle: int) -> int:
@@ -293,7 +293,7 @@ def test_gpu_readings_come_from_nvml(workspace: Path, monkeypatch: pytest.Monkey
 def test_nvml_failing_at_init_leaves_gpu_keys_out(workspace: Path,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   no_tracking_warnings: Any) -> None:
-    pynvml = pytest.importorskip("pynvml")
+    import pynvml
 
     def no_driver() -> None:
         raise pynvml.NVMLError(pynvml.NVML_ERROR_DRIVER_NOT_LOADED)

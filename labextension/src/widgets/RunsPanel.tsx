@@ -1,6 +1,4 @@
-import { ReactWidget } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
-import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { ChartView } from '../components/ChartView';
@@ -8,6 +6,7 @@ import { DiffView } from '../components/DiffView';
 import { RunDetail } from '../components/RunDetail';
 import { RunsTable } from '../components/RunsTable';
 import { isExpression, RunsModel, ViewTab } from '../model';
+import { PolledWidget } from './PolledWidget';
 
 /** What the panel asks of JupyterLab (kept out of the components). */
 export interface IRunsPanelActions {
@@ -20,51 +19,17 @@ export interface IRunsPanelActions {
 }
 
 /** The Runs sidebar: a ReactWidget that re-renders on every model change. */
-export class RunsPanel extends ReactWidget {
+export class RunsPanel extends PolledWidget<RunsModel> {
   constructor(
-    readonly model: RunsModel,
+    model: RunsModel,
     private readonly _actions: IRunsPanelActions
   ) {
-    super();
+    super(model);
     this.addClass('nbtrack-panel');
-    model.stateChanged.connect(this._onChange, this);
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this.model.stateChanged.disconnect(this._onChange, this);
-    this.model.dispose();
-    super.dispose();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.model.setVisible(true);
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.model.setVisible(false);
-  }
-
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this.model.setVisible(this.isVisible);
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this.model.setVisible(false);
-    super.onBeforeDetach(msg);
   }
 
   protected render(): JSX.Element {
     return <RunsPanelView model={this.model} actions={this._actions} />;
-  }
-
-  private _onChange(): void {
-    this.update();
   }
 }
 

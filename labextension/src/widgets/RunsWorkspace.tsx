@@ -1,6 +1,4 @@
-import { ReactWidget } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
-import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { runLabel } from '../components/format';
@@ -13,54 +11,21 @@ import { MediaSection } from '../workspace/MediaSection';
 import { WorkspaceModel } from '../workspace/model';
 import { moved, sectionsOf } from '../workspace/sections';
 import { WorkspaceTable } from '../workspace/WorkspaceTable';
+import { PolledWidget } from './PolledWidget';
 
 /**
  * The Runs workspace in the main area: the runs table on top, then one chart panel per metric
  * key in sections by prefix. A ReactWidget that re-renders on every model change; the model
  * polls only while this widget is visible.
  */
-export class RunsWorkspace extends ReactWidget {
-  constructor(readonly model: WorkspaceModel) {
-    super();
+export class RunsWorkspace extends PolledWidget<WorkspaceModel> {
+  constructor(model: WorkspaceModel) {
+    super(model);
     this.addClass('nbtrack-workspace');
-    model.stateChanged.connect(this._onChange, this);
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this.model.stateChanged.disconnect(this._onChange, this);
-    this.model.dispose();
-    super.dispose();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.model.setVisible(true);
-  }
-
-  protected onAfterHide(msg: Message): void {
-    super.onAfterHide(msg);
-    this.model.setVisible(false);
-  }
-
-  protected onAfterAttach(msg: Message): void {
-    super.onAfterAttach(msg);
-    this.model.setVisible(this.isVisible);
-  }
-
-  protected onBeforeDetach(msg: Message): void {
-    this.model.setVisible(false);
-    super.onBeforeDetach(msg);
   }
 
   protected render(): JSX.Element {
     return <WorkspaceView model={this.model} light={isLightTheme()} />;
-  }
-
-  private _onChange(): void {
-    this.update();
   }
 }
 
