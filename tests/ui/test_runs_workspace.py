@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_contrast import text_contrasts
+from lab_helpers import BODY_TEXT, low_contrast, open_lab, run_from_palette, shot
 
 import nbtrack
 
 pytestmark = pytest.mark.ui
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LIGHT, DARK = "JupyterLab Light", "JupyterLab Dark"
 WORKSPACE = ".nbtrack-workspace"
 KEYS = ["train/loss", "train/lr", "val/acc", "system/cpu"]
@@ -51,41 +50,15 @@ def runs(runs_lab: Any) -> dict[str, str]:
             "sgd": _log_run(runs_lab.root, "sgd", 0.05, "sgd")}
 
 
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def _open_lab(page: Any, lab: Any, reset: bool = True) -> None:
-    page.goto(lab.lab_url(reset))
-    page.locator(".jp-SideBar li[data-id='nbtrack-runs-panel']").wait_for(timeout=60_000)
 
 
-def _run_from_palette(page: Any, search: str, command: str) -> None:
-    """Open the command palette, search, and run the command whose id is ``command``.
-
-    The palette closes when it loses the focus, which the lab takes now and then while it
-    settles after loading: then the whole sequence is tried again.
-    """
-    palette = page.locator(".lm-CommandPalette-input")
-    item = page.locator(f".lm-CommandPalette-item.lm-mod-active[data-command='{command}']")
-    for attempt in range(8):
-        try:
-            page.keyboard.press("Control+Shift+C")
-            palette.wait_for(state="visible", timeout=3000)
-            palette.fill(search, timeout=3000)
-            item.wait_for(timeout=3000)
-            palette.press("Enter", timeout=3000)
-            return
-        except Exception:
-            if attempt == 7:
-                raise
-            page.keyboard.press("Escape")
 
 
 def _open_from_palette(page: Any) -> None:
     for attempt in range(3):  # an Enter the palette lost (it closed on a focus change)
-        _run_from_palette(page, "Open Runs workspace", "nbtrack:open-workspace")
+        run_from_palette(page, "Open Runs workspace", "nbtrack:open-workspace")
         try:
             page.locator(WORKSPACE).wait_for(state="visible", timeout=10_000)
             return
@@ -130,7 +103,7 @@ def test_the_palette_opens_one_workspace_with_a_chart_per_key_in_sections_by_pre
     runs_lab: Any, runs: dict[str, str], lab_page: Any
 ) -> None:
     page = lab_page
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_from_palette(page)
     sections = page.locator(f"{WORKSPACE} .nbtrack-ws-section")
     page.wait_for_function(
@@ -144,7 +117,7 @@ def test_the_palette_opens_one_workspace_with_a_chart_per_key_in_sections_by_pre
         _wait_drawn(page, key, set(runs.values()))
     for run_id in runs.values():  # every run has its colour swatch in the table
         assert _row(page, run_id).locator(".nbtrack-ws-swatch").count() == 1
-    _shot(page, "runs-workspace-light")
+    shot(page, "runs-workspace-light")
 
     # The same command again (and the sidebar's button) re-activates the one workspace.
     page.locator(".jp-SideBar li[data-id='nbtrack-runs-panel']").click()
@@ -157,7 +130,7 @@ def test_the_launcher_card_opens_the_workspace(
     runs_lab: Any, runs: dict[str, str], lab_page: Any
 ) -> None:
     page = lab_page
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     card = page.locator(".jp-LauncherCard:visible", has_text="Runs workspace").first
     card.wait_for(timeout=30_000)
     card.click()
@@ -169,7 +142,7 @@ def test_hiding_a_run_takes_its_curve_out_of_every_chart(
     runs_lab: Any, runs: dict[str, str], lab_page: Any
 ) -> None:
     page = lab_page
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_from_palette(page)
     everyone = set(runs.values())
     _wait_drawn(page, "train/loss", everyone)
@@ -185,7 +158,7 @@ def test_a_chosen_column_appears_and_grouping_by_a_param_groups_the_rows(
     runs_lab: Any, runs: dict[str, str], lab_page: Any
 ) -> None:
     page = lab_page
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_from_palette(page)
     _row(page, runs["sgd"]).wait_for(timeout=30_000)
     page.locator(f"{WORKSPACE} .nbtrack-ws-columns > summary").click()
@@ -207,7 +180,7 @@ def test_a_chosen_column_appears_and_grouping_by_a_param_groups_the_rows(
     adam = labels["opt = adam"]
     assert adam.locator("tr[data-run-id]").count() == 2
     assert labels["opt = sgd"].locator(f"tr[data-run-id='{runs['sgd']}']").count() == 1
-    _shot(page, "runs-workspace-grouped-light")
+    shot(page, "runs-workspace-grouped-light")
     adam.locator(".nbtrack-ws-group-toggle").click()  # fold a group
     page.wait_for_function(
         "() => document.querySelectorAll("
@@ -218,7 +191,7 @@ def test_panels_move_with_the_arrows_and_by_drag_and_collapse(
     runs_lab: Any, runs: dict[str, str], lab_page: Any
 ) -> None:
     page = lab_page
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_from_palette(page)
     _wait_drawn(page, "train/lr", set(runs.values()))
     assert _panel_keys(page, "train") == ["train/loss", "train/lr"]
@@ -253,7 +226,7 @@ def test_panels_move_with_the_arrows_and_by_drag_and_collapse(
     tooltip.wait_for()
     text = tooltip.inner_text()
     assert text.startswith("#") and "\nstep " in text, text  # "#1 adam-small\nstep 1: 1.01"
-    _shot(page, "runs-workspace-moved-light")
+    shot(page, "runs-workspace-moved-light")
 
 
 def _saved_layout(lab: Any) -> dict[str, Any]:
@@ -269,7 +242,7 @@ def test_the_layout_survives_a_page_reload(
     runs_lab: Any, runs: dict[str, str], lab_page: Any
 ) -> None:
     page = lab_page
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_from_palette(page)
     _wait_drawn(page, "train/loss", set(runs.values()))
     _row(page, runs["adam-big"]).locator(".nbtrack-ws-eye").click()
@@ -293,7 +266,7 @@ def test_the_layout_survives_a_page_reload(
     else:
         pytest.fail(f"the layout was not saved: {_saved_layout(runs_lab)}")
 
-    _open_lab(page, runs_lab, reset=False)
+    open_lab(page, runs_lab, reset=False)
     page.locator(WORKSPACE).wait_for(state="visible", timeout=30_000)  # restored, open
     panel = _panel(page, "train/loss")
     panel.wait_for(timeout=30_000)
@@ -306,7 +279,7 @@ def test_the_layout_survives_a_page_reload(
     page.locator(f"{WORKSPACE} th[data-column='params.lr']").wait_for()
     assert page.locator(f"{WORKSPACE} .nbtrack-ws-group-by").input_value() == "params.opt"
     _wait_drawn(page, "train/loss", set(runs.values()) - {runs["adam-big"]})
-    _shot(page, "runs-workspace-restored-light")
+    shot(page, "runs-workspace-restored-light")
 
 
 @pytest.fixture
@@ -341,7 +314,7 @@ def test_a_running_runs_curve_grows_while_visible_and_nothing_polls_while_hidden
 ) -> None:
     page = lab_page
     run, stop = live_run
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_from_palette(page)
     _row(page, str(run.id)).wait_for(timeout=30_000)
     page.wait_for_function(
@@ -352,12 +325,12 @@ def test_a_running_runs_curve_grows_while_visible_and_nothing_polls_while_hidden
     page.wait_for_function(f"() => ({POINTS})('train/loss') > {first}", timeout=30_000)
     grown = page.evaluate(POINTS, "train/loss")
     page.wait_for_function(f"() => ({POINTS})('train/loss') > {grown}", timeout=30_000)
-    _shot(page, "runs-workspace-live-light")
+    shot(page, "runs-workspace-live-light")
 
     # Another tab in front: the workspace is hidden and asks the server nothing.
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/nbtrack/api/" in r.url else None)
-    _run_from_palette(page, "New Launcher", "launcher:create")
+    run_from_palette(page, "New Launcher", "launcher:create")
     page.locator(WORKSPACE).wait_for(state="hidden", timeout=30_000)
     asked.clear()
     page.wait_for_timeout(3000)  # three poll intervals
@@ -367,8 +340,6 @@ def test_a_running_runs_curve_grows_while_visible_and_nothing_polls_while_hidden
     stop.set()
 
 
-#: WCAG 2 contrast for body text (1.4.3, level AA).
-BODY_TEXT = 4.5
 
 
 @pytest.mark.parametrize("theme", [DARK, LIGHT], ids=["dark", "light"])
@@ -379,16 +350,14 @@ def test_the_workspace_reads_well_in_the_dark_and_light_themes(
     slug = "dark" if theme == DARK else "light"
     runs_lab.set_theme(theme)
     try:
-        _open_lab(page, runs_lab)
+        open_lab(page, runs_lab)
         page.wait_for_function(
             f"() => document.body.dataset.jpThemeLight === '{str(theme == LIGHT).lower()}'",
             timeout=30_000)
         _open_from_palette(page)
         _wait_drawn(page, "train/loss", set(runs.values()), exact=False)
-        seen = text_contrasts(page, WORKSPACE)
-        assert len(seen) > 20, seen
-        low = [str(t) for t in seen if t.ratio < BODY_TEXT]
-        _shot(page, f"runs-workspace-{slug}")
+        low = low_contrast(page, WORKSPACE, 20)
+        shot(page, f"runs-workspace-{slug}")
     finally:
         runs_lab.set_theme(LIGHT)
     assert not low, f"text below a WCAG contrast of {BODY_TEXT}:1 in the {theme} theme:\n" + \

@@ -24,13 +24,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
-from ui_contrast import text_contrasts
+from lab_helpers import BODY_TEXT, low_contrast, open_lab, run_from_palette, shot
 
 import nbtrack
 
 pytestmark = pytest.mark.ui
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LIGHT, DARK = "JupyterLab Light", "JupyterLab Dark"
 WORKSPACE = ".nbtrack-workspace"
 MEDIA = f"{WORKSPACE} .nbtrack-ws-section[data-section='Media']"
@@ -82,38 +81,14 @@ def media_runs(runs_lab: Any) -> dict[str, str]:
             "media-b": _log_media_run(runs_lab.root, "media-b", 1)}
 
 
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
-def _open_lab(page: Any, lab: Any) -> None:
-    page.goto(lab.lab_url())
-    page.locator(".jp-SideBar li[data-id='nbtrack-runs-panel']").wait_for(timeout=60_000)
 
 
-def _run_from_palette(page: Any, search: str, command: str, shown: str) -> None:
-    """Run ``command`` from the palette and wait for ``shown`` to be visible (tried again when
-    the palette loses the focus while the lab settles)."""
-    palette = page.locator(".lm-CommandPalette-input")
-    item = page.locator(f".lm-CommandPalette-item.lm-mod-active[data-command='{command}']")
-    for attempt in range(8):
-        try:
-            page.keyboard.press("Control+Shift+C")
-            palette.wait_for(state="visible", timeout=3000)
-            palette.fill(search, timeout=3000)
-            item.wait_for(timeout=3000)
-            palette.press("Enter", timeout=3000)
-            page.locator(f"{shown}:visible").first.wait_for(state="visible", timeout=10_000)
-            return
-        except Exception:
-            if attempt == 7:
-                raise
-            page.keyboard.press("Escape")
 
 
 def _open_workspace(page: Any) -> None:
-    _run_from_palette(page, "Open Runs workspace", "nbtrack:open-workspace", WORKSPACE)
+    run_from_palette(page, "Open Runs workspace", "nbtrack:open-workspace", WORKSPACE)
 
 
 def _panel(page: Any, key: str) -> Any:
@@ -163,7 +138,7 @@ def test_the_media_section_shows_a_panel_per_key_and_images_side_by_side_with_a_
 ) -> None:
     page = lab_page
     a, b = media_runs["media-a"], media_runs["media-b"]
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_workspace(page)
     page.locator(MEDIA).wait_for(timeout=30_000)
     page.wait_for_function(
@@ -181,7 +156,7 @@ def test_the_media_section_shows_a_panel_per_key_and_images_side_by_side_with_a_
     last = _column_state(page, "samples", a)
     assert last["captions"] == [f"media-a step {STEPS - 1} #0", f"media-a step {STEPS - 1} #1"]
     assert all("/nbtrack/api/blobs/" in src for src in last["srcs"])
-    _shot(page, "workspace-media-images")
+    shot(page, "workspace-media-images")
 
     # Back to the first step: the images and captions change.
     slider = _panel(page, "samples").locator(".nbtrack-ws-step-slider")
@@ -202,7 +177,7 @@ def test_the_media_section_shows_a_panel_per_key_and_images_side_by_side_with_a_
         "() => document.querySelector('.nbtrack-ws-lightbox-image')?.naturalWidth === 160",
         timeout=10_000)
     assert "media-b step 0 #0" in page.locator(".nbtrack-ws-lightbox").inner_text()
-    _shot(page, "workspace-media-lightbox")
+    shot(page, "workspace-media-lightbox")
     page.keyboard.press("Escape")
     page.locator(".nbtrack-ws-lightbox").wait_for(state="detached", timeout=10_000)
 
@@ -234,7 +209,7 @@ def test_a_table_sorts_by_a_clicked_header_and_pages(
     runs_lab: Any, media_runs: dict[str, str], lab_page: Any
 ) -> None:
     page = lab_page
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_workspace(page)
     panel = _show(page, "preds")
     page.wait_for_function(
@@ -262,7 +237,7 @@ def test_a_table_sorts_by_a_clicked_header_and_pages(
         """(run) => document.querySelector(
              '.nbtrack-ws-media-panel[data-key="preds"] .nbtrack-ws-table-values')
              ?.dataset.runId === run""", arg=media_runs["media-b"], timeout=10_000)
-    _shot(page, "workspace-media-table")
+    shot(page, "workspace-media-table")
 
 
 def test_the_histogram_draws_the_audio_loads_and_the_html_runs_no_script(
@@ -271,7 +246,7 @@ def test_the_histogram_draws_the_audio_loads_and_the_html_runs_no_script(
     page = lab_page
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_workspace(page)
 
     histogram = _show(page, "weights")
@@ -318,7 +293,7 @@ def test_the_histogram_draws_the_audio_loads_and_the_html_runs_no_script(
     chart.locator(".nbtrack-vega svg").first.wait_for(timeout=30_000)
     assert chart.locator(".nbtrack-vega svg").count() == 2
     page.wait_for_timeout(500)  # an alert, had the frame run its script, would have come
-    _shot(page, "workspace-media-kinds")
+    shot(page, "workspace-media-kinds")
     assert dialogs == []
 
 
@@ -350,7 +325,7 @@ def test_a_run_with_1000_images_opens_its_panel_with_the_requests_of_one_step(
     assert len(frames) == 1000
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_workspace(page)
     panel = _show(page, "frames")
     _wait_images(page, "frames", str(run.id), 999, 1)
@@ -372,7 +347,7 @@ def test_a_run_with_1000_images_opens_its_panel_with_the_requests_of_one_step(
     _wait_images(page, "frames", str(run.id), 0, 1)
     assert len(frame_blobs()) <= 2, frame_blobs()
     assert len(frame_lists()) <= 2, frame_lists()
-    _shot(page, "workspace-media-1000-images")
+    shot(page, "workspace-media-1000-images")
 
 
 @pytest.fixture
@@ -404,7 +379,7 @@ def test_a_live_runs_image_slider_grows_while_visible_and_nothing_is_asked_while
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url)
             if "/nbtrack/api/" in request.url else None)
-    _open_lab(page, runs_lab)
+    open_lab(page, runs_lab)
     _open_workspace(page)
     panel = _show(page, "live")
     slider = panel.locator(".nbtrack-ws-step-slider")
@@ -414,7 +389,7 @@ def test_a_live_runs_image_slider_grows_while_visible_and_nothing_is_asked_while
     page.wait_for_function(grows, arg=int(slider.get_attribute("max") or 0), timeout=30_000)
     assert any("/media?key=live" in url for url in asked)
 
-    _run_from_palette(page, "New Launcher", "launcher:create", ".jp-Launcher")
+    run_from_palette(page, "New Launcher", "launcher:create", ".jp-Launcher")
     page.locator(WORKSPACE).wait_for(state="hidden", timeout=30_000)
     page.wait_for_timeout(500)  # answers on their way when it was hidden
     asked.clear()
@@ -425,8 +400,6 @@ def test_a_live_runs_image_slider_grows_while_visible_and_nothing_is_asked_while
     page.wait_for_function(grows, arg=before, timeout=30_000)
 
 
-#: WCAG 2 contrast for body text (1.4.3, level AA).
-BODY_TEXT = 4.5
 
 
 @pytest.mark.parametrize("theme", [DARK, LIGHT], ids=["dark", "light"])
@@ -437,7 +410,7 @@ def test_the_media_panels_read_well_in_the_dark_and_light_themes(
     slug = "dark" if theme == DARK else "light"
     runs_lab.set_theme(theme)
     try:
-        _open_lab(page, runs_lab)
+        open_lab(page, runs_lab)
         page.wait_for_function(
             f"() => document.body.dataset.jpThemeLight === '{str(theme == LIGHT).lower()}'",
             timeout=30_000)
@@ -447,10 +420,8 @@ def test_the_media_panels_read_well_in_the_dark_and_light_themes(
         _wait_images(page, "samples", media_runs["media-a"], STEPS - 1, 2)
         page.locator(f"{MEDIA} .nbtrack-ws-hist-heatmap canvas").wait_for(timeout=30_000)
         _panel(page, "samples").scroll_into_view_if_needed()
-        seen = text_contrasts(page, MEDIA)
-        assert len(seen) > 20, seen
-        low = [str(t) for t in seen if t.ratio < BODY_TEXT]
-        _shot(page, f"workspace-media-{slug}")
+        low = low_contrast(page, MEDIA, 20)
+        shot(page, f"workspace-media-{slug}")
     finally:
         runs_lab.set_theme(LIGHT)
     assert not low, f"text below a WCAG contrast of {BODY_TEXT}:1 in the {theme} theme:\n" + \
