@@ -5,7 +5,8 @@ import { ChartView } from '../components/ChartView';
 import { DiffView } from '../components/DiffView';
 import { RunDetail } from '../components/RunDetail';
 import { RunsTable } from '../components/RunsTable';
-import { isExpression, RunsModel, ViewTab } from '../model';
+import { FilterBox } from '../components/FilterBox';
+import { RunsModel, ViewTab } from '../model';
 import { PolledWidget } from './PolledWidget';
 
 /** What the panel asks of JupyterLab (kept out of the components). */
@@ -42,7 +43,6 @@ const TABS: { id: ViewTab; label: string }[] = [
 function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }): JSX.Element {
   const { model, actions } = props;
   const state = model.state;
-  const expression = isExpression(state.filter.trim());
   const selectedCount = state.selected.length;
   const onDelete = async () => {
     const run = state.openRun;
@@ -77,21 +77,7 @@ function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }):
           <refreshIcon.react tag="span" />
         </button>
       </div>
-      <div className="nbtrack-filter">
-        <input
-          className="jp-mod-styled nbtrack-filter-input"
-          type="search"
-          placeholder="Search, or filter: params.lr < 0.1 and metrics.loss < 0.5"
-          value={state.filter}
-          spellCheck={false}
-          onChange={event => model.setFilter(event.target.value)}
-        />
-        {state.filter.trim() ? (
-          <span className="nbtrack-filter-mode" title="How the filter text is used">
-            {expression ? 'where' : 'search'}
-          </span>
-        ) : null}
-      </div>
+      <FilterBox filter={state.filter} onChange={text => model.setFilter(text)} />
       {state.runsError ? (
         <div className="nbtrack-error nbtrack-runs-error">{state.runsError}</div>
       ) : null}

@@ -2,7 +2,6 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { runLabel } from '../components/format';
-import { isExpression } from '../model';
 import { ChartPanel, IShownRun } from '../workspace/ChartPanel';
 import { ChartSection } from '../workspace/ChartSection';
 import { isLightTheme, runColor } from '../workspace/colors';
@@ -10,6 +9,7 @@ import { IPanelSettings, panelSettings } from '../workspace/layout';
 import { MediaSection } from '../workspace/MediaSection';
 import { WorkspaceModel } from '../workspace/model';
 import { moved, sectionsOf } from '../workspace/sections';
+import { FilterBox } from '../components/FilterBox';
 import { WorkspaceTable } from '../workspace/WorkspaceTable';
 import { PolledWidget } from './PolledWidget';
 
@@ -84,7 +84,6 @@ function WorkspaceView(props: { model: WorkspaceModel; light: boolean }): JSX.El
         : [...collapsed, name]
     });
   };
-  const expression = isExpression(state.filter.trim());
 
   return (
     <div className="nbtrack-ws-body">
@@ -95,21 +94,7 @@ function WorkspaceView(props: { model: WorkspaceModel; light: boolean }): JSX.El
             offline
           </span>
         ) : null}
-        <div className="nbtrack-filter nbtrack-ws-filter">
-          <input
-            className="jp-mod-styled nbtrack-filter-input"
-            type="search"
-            placeholder="Search, or filter: params.lr < 0.1 and metrics.loss < 0.5"
-            value={state.filter}
-            spellCheck={false}
-            onChange={event => model.setFilter(event.target.value)}
-          />
-          {state.filter.trim() ? (
-            <span className="nbtrack-filter-mode" title="How the filter text is used">
-              {expression ? 'where' : 'search'}
-            </span>
-          ) : null}
-        </div>
+        <FilterBox filter={state.filter} onChange={text => model.setFilter(text)} className="nbtrack-ws-filter" />
         <button
           className="jp-ToolbarButtonComponent nbtrack-refresh"
           title="Refresh"
