@@ -490,8 +490,9 @@ def gc(keep_last: int | None) -> None:
     references any more, then VACUUM to free their space.
 
     An artifact version stays while a run that is not deleted made or used it, an alias
-    (other than latest) names it, or a registered model version points at it. Safe while another process logs: a blob written or reused
-    in the last hour is kept. No other file under .nbtrack/ is touched.
+    (other than latest) names it, or a registered model version points at it. Safe while
+    another process logs: a blob written or reused in the last hour is kept. No other file
+    under .nbtrack/ is touched.
 
     Example:
 
