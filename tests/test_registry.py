@@ -197,6 +197,10 @@ def test_an_alias_moves_and_every_ref_form_resolves(workspace: Path, tmp_path: P
                 "models:/iris": ids[2], "iris/latest": ids[2], "iris@latest": ids[2]}
     assert {ref: _resolve(ref) for ref in expected} == expected
     assert nbtrack.registry.get_version("iris@staging").ref == "iris/3"
+    model = nbtrack.get_model("iris")
+    assert model.version("staging").version == 3 and model.version(1).artifact == "clf:v0"
+    with pytest.raises(ModelNotFound, match="has no alias 'nope'"):
+        model.version("nope")
     nbtrack.delete_alias("iris", "staging")
     assert nbtrack.get_model("iris").aliases == {"production": 2}
     with pytest.raises(ModelNotFound, match=r"registered model 'iris' has no alias 'staging'"

@@ -118,6 +118,7 @@ def _versions(db: access.Connection, model: _store.ModelRow,
 
 
 def read_model(db: access.Connection, model: _store.ModelRow) -> RegisteredModel:
+    """A registered model's row with its tags, aliases and versions, as a RegisteredModel."""
     return RegisteredModel(
         name=model.name, description=model.description, created=model.created,
         updated=model.updated, tags=_store.model_tags(db, model.id),
