@@ -1,6 +1,7 @@
 """``nbtrack models``: the model registry from a shell (list, show, alias, describe, tag).
 
-Added to the ``nbtrack`` group by :mod:`nbtrack.cli`; the same options, errors and exit codes:
+Added to the ``nbtrack`` group by :mod:`nbtrack.cli` (import it through that module: it builds
+on its helpers, and ``nbtrack.cli`` imports it last); the same options, errors and exit codes:
 0 ok, 1 unknown model, version or alias, 2 usage error (a bad name, alias or argument).
 """
 
