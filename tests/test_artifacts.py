@@ -496,4 +496,4 @@ def test_a_store_made_before_artifacts_gains_them(workspace: Path, tmp_path: Pat
     (tmp_path / "f.txt").write_text("x")
     with nbtrack.init(name="new", system_metrics=False) as run:
         assert run.log_artifact(tmp_path / "f.txt", name="f").version == "v0"
-    assert schema.applied(sqlite3.connect(path))[-1] == "m006_artifacts"
+    assert "m006_artifacts" in schema.applied(sqlite3.connect(path))

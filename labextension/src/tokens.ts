@@ -244,3 +244,51 @@ export interface IRunUpdate {
   tags?: string[];
   notes?: string;
 }
+
+/** model.ModelSummary: a registered model in `GET models`; `aliases` map to version numbers. */
+export interface IModelSummary {
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  aliases: Record<string, number>;
+  latest_version: number;
+  versions: number;
+  updated: number;
+}
+
+/** model.ModelsResponse: `GET models`, by name. */
+export interface IModelsResponse {
+  models: IModelSummary[];
+}
+
+/** model.ModelVersionRun: the run that logged a model version's artifact. */
+export interface IModelVersionRun {
+  number: number;
+  run_id: string;
+  name: string;
+}
+
+/**
+ * model.ModelVersionRecord: one version of a registered model; `artifact` is the model
+ * artifact version it points at ("clf:v2"); `flavor`/`signature` from its metadata.
+ */
+export interface IModelVersionRecord {
+  version: number;
+  artifact: string;
+  run: IModelVersionRun | null;
+  created: number;
+  description: string;
+  tags: Record<string, string>;
+  aliases: string[];
+  flavor: string | null;
+  signature: Record<string, unknown> | null;
+}
+
+/** model.ModelDetail: `GET models/{name}` (404 IErrorResponse when unknown). */
+export interface IModelDetail {
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  aliases: Record<string, number>;
+  versions: IModelVersionRecord[];
+}

@@ -24,6 +24,16 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
     from nbtrack.filter import FilterError
     from nbtrack.media.values import Audio, Histogram, Html, Image, Table, Text
     from nbtrack.recorder import StoreUnavailableError, TrackingWarning
+    from nbtrack.registry import (
+        ModelNotFound,
+        delete_alias,
+        get_model,
+        list_models,
+        register_model,
+        set_alias,
+        set_model_description,
+        set_model_tag,
+    )
     from nbtrack.run import History, Run, RunFinishedError
     from nbtrack.session import (
         NoActiveRunError,
@@ -52,6 +62,9 @@ _LAZY = {
                      "log_artifact", "status", "use_artifact"),
                     "nbtrack.session"),
     "RunNotFound": "nbtrack.store.queries",
+    **dict.fromkeys(("ModelNotFound", "delete_alias", "get_model", "list_models",
+                     "register_model", "set_alias", "set_model_description", "set_model_tag"),
+                    "nbtrack.registry"),
     **dict.fromkeys(("Audio", "Histogram", "Html", "Image", "Table", "Text"),
                     "nbtrack.media.values"),
 }
@@ -85,6 +98,7 @@ __all__ = [
     "Histogram",
     "Html",
     "Image",
+    "ModelNotFound",
     "Table",
     "Text",
     "FilterError",
@@ -98,16 +112,23 @@ __all__ = [
     "StoreUnavailableError",
     "TrackingWarning",
     "active_run",
+    "delete_alias",
     "diff",
     "finish",
+    "get_model",
     "get_run",
     "init",
     "leaderboard",
     "lineage",
+    "list_models",
     "log",
     "log_artifact",
     "plot",
+    "register_model",
     "runs",
+    "set_alias",
+    "set_model_description",
+    "set_model_tag",
     "show_runs",
     "sql",
     "status",

@@ -480,7 +480,8 @@ def rm(refs: tuple[str, ...], where: str | None, yes: bool) -> None:
 @main.command()
 @click.option("--keep-last", type=click.IntRange(min=1), default=None, metavar="N",
               help="Also delete all but the N newest versions of each artifact (versions with"
-                   " an alias, or used by a run that is not deleted, are kept).")
+                   " an alias, used by a run that is not deleted, or registered as a model"
+                   " version, are kept).")
 @workspace_option
 @_errors
 def gc(keep_last: int | None) -> None:
@@ -488,9 +489,10 @@ def gc(keep_last: int | None) -> None:
     held, and the blobs (images, tables, artifact files... in .nbtrack/blobs/) nothing
     references any more, then VACUUM to free their space.
 
-    An artifact version stays while a run that is not deleted made or used it, or an alias
-    (other than latest) names it. Safe while another process logs: a blob written or reused
-    in the last hour is kept. No other file under .nbtrack/ is touched.
+    An artifact version stays while a run that is not deleted made or used it, an alias
+    (other than latest) names it, or a registered model version points at it. Safe while
+    another process logs: a blob written or reused in the last hour is kept. No other file
+    under .nbtrack/ is touched.
 
     Example:
 
@@ -838,3 +840,10 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
         _fail(f"the notebook failed:\n{exc}")
     finally:
         nbformat.write(nb, path)  # type: ignore[no-untyped-call]  # nbformat is untyped
+
+
+# -- subcommands in their own modules (they build on the helpers above) ----------------------
+
+from nbtrack.cli_models import models  # noqa: E402
+
+main.add_command(models)

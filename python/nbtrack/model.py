@@ -287,3 +287,58 @@ class Lineage(TypedDict):
     edges: list[LineageEdge]
     upstream: list[str]
     downstream: list[str]
+
+
+# -- the model registry (GET models, GET models/{name}; `nbtrack models ... --json`) ---------
+
+class ModelSummary(TypedDict):
+    """A registered model in ``GET models``: ``aliases`` map to version numbers,
+    ``latest_version`` is the newest version's number, ``versions`` how many there are."""
+
+    name: str
+    description: str
+    tags: dict[str, str]
+    aliases: dict[str, int]
+    latest_version: int
+    versions: int
+    updated: float
+
+
+class ModelsResponse(TypedDict):
+    """``GET models``: every registered model, by name."""
+
+    models: list[ModelSummary]
+
+
+class ModelVersionRun(TypedDict):
+    """The run that logged a model version's artifact."""
+
+    number: int
+    run_id: str
+    name: str
+
+
+class ModelVersionRecord(TypedDict):
+    """One version of a registered model: ``artifact`` is the model artifact version it points
+    at (``"clf:v2"``), ``run`` the (not deleted) run that logged that artifact, ``flavor`` and
+    ``signature`` what the artifact's metadata says (null when it does not)."""
+
+    version: int
+    artifact: str
+    run: ModelVersionRun | None
+    created: float
+    description: str
+    tags: dict[str, str]
+    aliases: list[str]
+    flavor: str | None
+    signature: dict[str, Any] | None
+
+
+class ModelDetail(TypedDict):
+    """``GET models/{name}``: a registered model and its versions, oldest (1) first."""
+
+    name: str
+    description: str
+    tags: dict[str, str]
+    aliases: dict[str, int]
+    versions: list[ModelVersionRecord]

@@ -205,8 +205,16 @@ def edges_of_run(db: Connection, run: int) -> list[Edge]:
 
 def delete_versions(db: Connection, version_ids: Iterable[int]) -> int:
     """Delete versions' rows (files, aliases, edges), move ``latest`` to the newest version
-    left and drop artifacts with no version left; their blobs go at the next ``gc``."""
+    left and drop artifacts with no version left; their blobs go at the next ``gc``. A
+    version a registered model version points at is not deleted (``ValueError``)."""
     ids = json.dumps(sorted(set(version_ids)))
+    held = db.execute(
+        "SELECT m.name, r.version FROM model_versions r JOIN registered_models m"
+        " ON m.id = r.model WHERE r.artifact_version IN (SELECT value FROM json_each(?))"
+        " ORDER BY m.name, r.version", (ids,)).fetchall()
+    if held:
+        raise ValueError("registered as " + ", ".join(f"model {n!r} version {v}" for n, v in held)
+                         + ": a registered model version keeps its artifact version")
     arts = [r[0] for r in db.execute(
         "SELECT DISTINCT artifact FROM artifact_versions WHERE id IN"
         " (SELECT value FROM json_each(?))", (ids,))]
@@ -226,18 +234,23 @@ def delete_versions(db: Connection, version_ids: Iterable[int]) -> int:
 
 
 _LIVE = "SELECT number FROM runs WHERE deleted = 0"
-#: Versions nothing live holds: no user alias, and no edge (in or out) of a live run.
+#: Versions no registered model version points at (those are kept whatever the policy).
+_UNREGISTERED = "v.id NOT IN (SELECT artifact_version FROM model_versions)"
+#: Versions nothing live holds: no user alias, no registered model version, and no edge (in
+#: or out) of a live run.
 _UNHELD = (
     f"v.id NOT IN (SELECT version FROM artifact_aliases WHERE alias != '{LATEST}')"
+    f" AND {_UNREGISTERED}"
     f" AND v.id NOT IN (SELECT version FROM artifact_edges WHERE run IN ({_LIVE}))"
 )
 
 
 def reclaimable(db: Connection, keep_last: int | None = None) -> list[int]:
     """Versions ``gc`` may delete: those logged by runs that are deleted (or gone) that no
-    live run produced or used and no alias other than ``latest`` names; with ``keep_last``,
-    also every version older than the newest ``keep_last`` of its artifact that no alias
-    names and no live run used."""
+    live run produced or used, no alias other than ``latest`` names and no registered model
+    version points at; with ``keep_last``, also every version older than the newest
+    ``keep_last`` of its artifact that no alias names, no live run used and no registered
+    model version points at."""
     ids = {r[0] for r in db.execute(
         f"SELECT v.id FROM artifact_versions v WHERE v.run IS NOT NULL"
         f" AND v.run NOT IN ({_LIVE}) AND {_UNHELD}")}
@@ -246,6 +259,7 @@ def reclaimable(db: Connection, keep_last: int | None = None) -> list[int]:
             "SELECT v.id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY artifact"
             " ORDER BY number DESC) AS newer FROM artifact_versions) v WHERE v.newer > ?"
             f" AND v.id NOT IN (SELECT version FROM artifact_aliases WHERE alias != '{LATEST}')"
+            f" AND {_UNREGISTERED}"
             " AND v.id NOT IN (SELECT version FROM artifact_edges WHERE direction = 'in'"
             f"  AND run IN ({_LIVE}))", (keep_last,)))
     return sorted(ids)

@@ -247,10 +247,63 @@ def m006_artifacts(db: Database) -> None:
     )
 
 
+def m007_registry(db: Database) -> None:
+    """The model registry: registered models, their versions 1, 2, ..., tags and aliases.
+
+    A model version points at an artifact version (of type ``model``); ``UNIQUE (model,
+    artifact_version)`` makes registering the same artifact version again return the existing
+    model version. ``run`` is the run that registered it (null outside a run). Aliases
+    (``production``...) name one version of their model each; ``version`` columns of aliases
+    and version tags are ``model_versions.id``.
+    """
+    db.executescript(
+        """
+        CREATE TABLE registered_models (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL,
+            updated REAL NOT NULL
+        );
+        CREATE TABLE model_versions (
+            id INTEGER PRIMARY KEY,
+            model INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            artifact_version INTEGER NOT NULL,
+            run INTEGER,
+            description TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL,
+            UNIQUE (model, version),
+            UNIQUE (model, artifact_version)
+        );
+        CREATE INDEX model_versions_artifact_version ON model_versions (artifact_version);
+        CREATE TABLE model_tags (
+            model INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (model, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE model_version_tags (
+            version INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (version, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE model_aliases (
+            model INTEGER NOT NULL,
+            alias TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (model, alias)
+        ) WITHOUT ROWID;
+        CREATE INDEX model_aliases_version ON model_aliases (version);
+        """
+    )
+
+
 #: Every migration, in the order they apply. Append new ones; never edit an applied one.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_initial, m002_summary_indexes, m003_lost_items, m004_media, m005_cell_resources,
-    m006_artifacts,
+    m006_artifacts, m007_registry,
 )
 
 
