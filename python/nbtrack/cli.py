@@ -13,85 +13,29 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from nbtrack import __version__, config, wire
-from nbtrack.filter import FilterError, compile_filter, compile_selection, compile_sort
+from nbtrack import __version__, wire
+from nbtrack.cli_models import models
+from nbtrack.cli_support import WORKSPACE_KEY, F, workspace_option
+from nbtrack.cli_support import db_path as _db_path
+from nbtrack.cli_support import echo_json as _echo_json
+from nbtrack.cli_support import errors as _errors
+from nbtrack.cli_support import fail as _fail
+from nbtrack.cli_support import reading_store as _reading
+from nbtrack.cli_support import workspace as _workspace
+from nbtrack.filter import compile_filter, compile_selection, compile_sort
 from nbtrack.model import CellExecution, RunRecord
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
-from nbtrack.store.queries import RunNotFound
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-_WORKSPACE = "nbtrack.workspace"
 #: Runs read per query when streaming ``list --json/--csv`` and ``export``.
 _PAGE = 500
-
-
-# -- shared options and plumbing ------------------------------------------------------------
-
-def _set_workspace(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    if value is not None:
-        ctx.meta[_WORKSPACE] = value.expanduser().resolve()
-
-
-def workspace_option(f: F) -> F:
-    """``--workspace PATH`` on the group and on every command (the command's wins)."""
-    return click.option(
-        "--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
-        expose_value=False, is_eager=True, callback=_set_workspace,
-        help="Workspace folder holding .nbtrack/ (default: $NBTRACK_DIR or the nearest"
-             " .nbtrack/ above the working directory).",
-    )(f)
-
-
-def _workspace() -> Path:
-    ctx = click.get_current_context()
-    ws = ctx.meta.get(_WORKSPACE)
-    return ws if ws is not None else config.workspace_dir()
-
-
-def _db_path() -> Path:
-    return config.db_path(_workspace())
-
-
-def _fail(message: str) -> None:
-    """Print ``message`` to stderr and exit 1 (not found / nothing matched)."""
-    click.echo(message, err=True)
-    raise SystemExit(1)
-
-
-def _errors(f: F) -> F:
-    """Map the errors users cause: unknown run -> exit 1, bad filter or argument -> exit 2."""
-
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return f(*args, **kwargs)
-        except RunNotFound as exc:
-            _fail(f"error: {exc.args[0] if exc.args else exc}")
-        except FilterError as exc:
-            raise click.UsageError(f"bad --where filter:\n{exc}") from None
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def _reading() -> Iterator[Any]:
-    """A read-only connection to the store (an empty store if nothing was recorded yet)."""
-    from nbtrack.responses import reading
-
-    with reading(_db_path()) as db:
-        yield db
 
 
 def _split_refs(value: str | None) -> list[str]:
@@ -102,10 +46,6 @@ def _sort_args(sort: str | None) -> tuple[str, bool]:
     if not sort:
         return "number", True
     return (sort[1:], True) if sort.startswith("-") else (sort, False)
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(wire.dumps(data, indent=2))
 
 
 def _selected_numbers(db: Connection, where: str | None, refs: Sequence[str]) -> list[int]:
@@ -783,12 +723,12 @@ def demo(notebook: Path | None, timeout: int) -> None:
 
     source = notebook or _quickstart()
     ctx = click.get_current_context()
-    if _WORKSPACE in ctx.meta:
-        workspace = Path(ctx.meta[_WORKSPACE])
+    if WORKSPACE_KEY in ctx.meta:
+        workspace = Path(ctx.meta[WORKSPACE_KEY])
         workspace.mkdir(parents=True, exist_ok=True)
     else:
         workspace = Path(tempfile.mkdtemp(prefix="nbtrack-demo-"))
-        ctx.meta[_WORKSPACE] = workspace
+        ctx.meta[WORKSPACE_KEY] = workspace
     target = workspace / source.name
     if target.resolve() != source.resolve():
         shutil.copy(source, target)
@@ -842,8 +782,6 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
         nbformat.write(nb, path)  # type: ignore[no-untyped-call]  # nbformat is untyped
 
 
-# -- subcommands in their own modules (they build on the helpers above) ----------------------
-
-from nbtrack.cli_models import models  # noqa: E402
+# -- subcommands in their own modules ---------------------------------------------------------
 
 main.add_command(models)

@@ -1,7 +1,7 @@
 """``nbtrack models``: the model registry from a shell (list, show, alias, describe, tag).
 
-Added to the ``nbtrack`` group by :mod:`nbtrack.cli` (import it through that module: it builds
-on its helpers, and ``nbtrack.cli`` imports it last); the same options, errors and exit codes:
+Added to the ``nbtrack`` group by :mod:`nbtrack.cli`; the same options (from
+:mod:`nbtrack.cli_support`), errors and exit codes:
 0 ok, 1 unknown model, version or alias, 2 usage error (a bad name, alias or argument).
 """
 
@@ -15,7 +15,11 @@ from typing import Any
 import click
 
 from nbtrack import wire
-from nbtrack.cli import F, _db_path, _errors, _fail, _workspace, workspace_option
+from nbtrack.cli_support import F, workspace_option
+from nbtrack.cli_support import db_path as _db_path
+from nbtrack.cli_support import errors as _errors
+from nbtrack.cli_support import fail as _fail
+from nbtrack.cli_support import workspace as _workspace
 
 
 def _model_errors(f: F) -> F:
