@@ -207,12 +207,13 @@ ROUTES: list[tuple[str, type[APIHandler]]] = [
 
 
 def routes() -> list[tuple[str, type[APIHandler]]]:
-    """The route table: :data:`ROUTES`, the media routes and ``POST report``."""
+    """The route table: :data:`ROUTES`, the media and artifact routes and ``POST report``."""
     # Imported here: these modules build on BaseHandler from this one.
+    from nbtrack.server.artifact_handlers import ARTIFACT_ROUTES
     from nbtrack.server.media_handlers import MEDIA_ROUTES
     from nbtrack.server.report_handler import ReportHandler
 
-    return [*ROUTES, *MEDIA_ROUTES, ("report", ReportHandler)]
+    return [*ROUTES, *MEDIA_ROUTES, *ARTIFACT_ROUTES, ("report", ReportHandler)]
 
 
 def setup_handlers(web_app: tornado.web.Application) -> list[str]:
