@@ -92,6 +92,8 @@ export interface IRunDetail extends IRunRecord {
   metrics: IMetricSummary[];
   env: { [key: string]: unknown };
   cells: ICellExecution[];
+  /** What the run used and produced. */
+  artifacts: IRunArtifacts;
 }
 
 /** model.MetricSeries */
@@ -243,4 +245,148 @@ export interface IRunUpdate {
   name?: string;
   tags?: string[];
   notes?: string;
+}
+
+/** model.LineageNode: `run:<run id>` or `artifact:<name>:v<n>`. */
+export interface ILineageNode {
+  id: string;
+  kind: 'run' | 'artifact' | string;
+  number: number | null;
+  run_id: string | null;
+  name: string | null;
+  version: string | null;
+  type: string | null;
+}
+
+/** model.LineageEdge: a run produced a version (`out`) or used one (`in`). */
+export interface ILineageEdge {
+  source: string;
+  target: string;
+  direction: 'in' | 'out' | string;
+  cell: number | null;
+  time: number;
+}
+
+/** model.Lineage: `GET lineage?ref=...`. */
+export interface ILineage {
+  root: string;
+  nodes: ILineageNode[];
+  edges: ILineageEdge[];
+  upstream: string[];
+  downstream: string[];
+}
+
+/** model.ArtifactSummary: one artifact name in `GET artifacts`. */
+export interface IArtifactSummary {
+  name: string;
+  type: string;
+  versions: number;
+  latest: string;
+  aliases: { [alias: string]: string };
+  updated: number;
+  size: number;
+}
+
+/** model.ArtifactsResponse: `GET artifacts`. */
+export interface IArtifactsResponse {
+  artifacts: IArtifactSummary[];
+}
+
+/** model.ArtifactFile */
+export interface IArtifactFile {
+  path: string;
+  size: number;
+  digest: string;
+}
+
+/** model.ArtifactRun: a run that produced or used a version. */
+export interface IArtifactRun {
+  number: number;
+  run_id: string | null;
+  name: string | null;
+}
+
+/** model.ArtifactVersionRecord */
+export interface IArtifactVersionRecord {
+  version: string;
+  aliases: string[];
+  description: string;
+  metadata: { [key: string]: unknown };
+  created: number;
+  size: number;
+  files: IArtifactFile[];
+  producer: IArtifactRun | null;
+  consumers: IArtifactRun[];
+}
+
+/** model.ArtifactDetail: `GET artifacts/{name}` (versions newest first). */
+export interface IArtifactDetail {
+  name: string;
+  type: string;
+  versions: IArtifactVersionRecord[];
+}
+
+/** model.ArtifactLink: a version a run used or produced, in cell execution `cell`. */
+export interface IArtifactLink {
+  ref: string;
+  name: string;
+  version: string;
+  type: string;
+  cell: number | null;
+}
+
+/** model.RunArtifacts */
+export interface IRunArtifacts {
+  inputs: IArtifactLink[];
+  outputs: IArtifactLink[];
+}
+
+/** One registered model in `GET models` (the registry's server/model_handlers.py). */
+export interface IRegisteredModel {
+  name: string;
+  description: string;
+  tags: { [key: string]: string };
+  aliases: { [alias: string]: number };
+  latest_version: number;
+  versions: number;
+  updated: number;
+}
+
+/** `GET models`. */
+export interface IModelsResponse {
+  models: IRegisteredModel[];
+}
+
+/** One version of a registered model in `GET models/{name}`. */
+export interface IModelVersion {
+  version: number;
+  artifact: string;
+  run: IArtifactRun | null;
+  created: number;
+  description: string;
+  tags: { [key: string]: string };
+  aliases: string[];
+  flavor: string | null;
+  signature: IModelSignature | null;
+}
+
+/** A model signature (MLflow's column/tensor spec, in JSON). */
+export interface IModelSignature {
+  inputs: IModelSpecItem[];
+  outputs: IModelSpecItem[] | null;
+}
+export interface IModelSpecItem {
+  name: string | null;
+  type: string;
+  dtype?: string;
+  shape?: number[];
+}
+
+/** `GET models/{name}`. */
+export interface IModelDetail {
+  name: string;
+  description: string;
+  tags: { [key: string]: string };
+  aliases: { [alias: string]: number };
+  versions: IModelVersion[];
 }
