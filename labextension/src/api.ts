@@ -6,11 +6,16 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import {
+  IArtifactDetail,
+  IArtifactsResponse,
   IChartResponse,
   IKeysResponse,
+  ILineage,
   IMediaResponse,
   IMetricsBatchResponse,
   IMetricsResponse,
+  IModelDetail,
+  IModelsResponse,
   IReportResponse,
   IRunDetail,
   IRunDiffRecord,
@@ -257,4 +262,52 @@ export async function getBlobText(
     throw new APIError(message, response.status);
   }
   return text;
+}
+
+/** `GET artifacts`: every artifact name (of `type`) with its newest version and aliases. */
+export function getArtifacts(type?: string): Promise<IArtifactsResponse> {
+  return requestAPI<IArtifactsResponse>('artifacts', {}, { type });
+}
+
+/** `GET artifacts/{name}`: every version, newest first, with files and runs. */
+export function getArtifact(name: string): Promise<IArtifactDetail> {
+  return requestAPI<IArtifactDetail>(`artifacts/${encodeURIComponent(name)}`);
+}
+
+/**
+ * The URL of a version's file (`GET artifacts/{name}/{version}/files/{path}`), a download
+ * link: the browser sends JupyterLab's login cookie with it.
+ */
+export function artifactFileURL(
+  name: string,
+  version: string,
+  path: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  const parts = path.split('/').map(encodeURIComponent);
+  return URLExt.join(
+    settings.baseUrl,
+    'nbtrack',
+    'api',
+    'artifacts',
+    encodeURIComponent(name),
+    encodeURIComponent(version),
+    'files',
+    ...parts
+  );
+}
+
+/** `GET lineage?ref=name:vN`: the runs and versions upstream and downstream of one. */
+export function getLineage(ref: string): Promise<ILineage> {
+  return requestAPI<ILineage>('lineage', {}, { ref });
+}
+
+/** `GET models`: the registered models (a 404 where the registry is not installed). */
+export function getModels(): Promise<IModelsResponse> {
+  return requestAPI<IModelsResponse>('models');
+}
+
+/** `GET models/{name}`: a registered model's versions. */
+export function getModel(name: string): Promise<IModelDetail> {
+  return requestAPI<IModelDetail>(`models/${encodeURIComponent(name)}`);
 }

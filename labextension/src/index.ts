@@ -38,6 +38,7 @@ export namespace CommandIDs {
   export const refresh = 'nbtrack:refresh-runs';
   export const exportReport = 'nbtrack:export-report';
   export const openWorkspace = 'nbtrack:open-workspace';
+  export const openRun = 'nbtrack:open-run';
 }
 
 const CATEGORY = 'nbtrack';
@@ -57,7 +58,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ): void => {
     const panel = new RunsPanel(new RunsModel(), {
       openNotebook: path => void app.commands.execute('docmanager:open', { path }),
-      openWorkspace: () => void app.commands.execute(CommandIDs.openWorkspace),
+      openWorkspace: view => void app.commands.execute(CommandIDs.openWorkspace, { view }),
+      openArtifact: ref =>
+        void app.commands.execute(CommandIDs.openWorkspace, { view: 'artifacts', ref }),
       confirmDelete: async label => {
         const result = await showDialog({
           title: 'Delete run',
@@ -77,6 +80,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'nbtrack: Open runs panel',
       icon: runsIcon,
       execute: () => app.shell.activateById(panel.id)
+    });
+    app.commands.addCommand(CommandIDs.openRun, {
+      label: 'nbtrack: Show run',
+      execute: args => {
+        app.shell.activateById(panel.id);
+        return panel.model.openRun(String(args.id));
+      }
     });
     app.commands.addCommand(CommandIDs.refresh, {
       label: 'nbtrack: Refresh runs',
@@ -110,7 +120,9 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
 
     const create = (): RunsWorkspace => {
       const model = new WorkspaceModel();
-      const widget = new RunsWorkspace(model);
+      const widget = new RunsWorkspace(model, {
+        openRun: id => void app.commands.execute(CommandIDs.openRun, { id })
+      });
       widget.id = 'nbtrack-runs-workspace';
       widget.title.label = 'Runs';
       widget.title.caption = 'nbtrack: Runs workspace';
@@ -151,13 +163,22 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
       label: args => (args.isLauncher ? 'Runs workspace' : 'nbtrack: Open Runs workspace'),
       caption: 'Compare runs: a wide runs table and a chart per metric',
       icon: runsIcon,
-      execute: () => {
+      execute: args => {
         if (!current || current.isDisposed) {
           current = create();
           app.shell.add(current, 'main');
           void tracker.add(current);
         }
         app.shell.activateById(current.id);
+        // {view: 'artifacts' | 'models' | 'runs'}, and {ref: 'name:vN'} to select a version.
+        const view = args.view;
+        if (view === 'runs' || view === 'artifacts' || view === 'models') {
+          current.model.setView(view);
+        }
+        if (typeof args.ref === 'string' && args.ref.includes(':')) {
+          const [name, version] = args.ref.split(':');
+          void current.model.artifacts.select(name, version);
+        }
         return current;
       }
     });

@@ -60,6 +60,9 @@ export interface IRunsState {
   /** Set while the server cannot be reached (the poll is backing off). */
   offline: string | null;
   version: string | null;
+  /** Artifact names and registered models in the workspace (null: not known). */
+  artifactCount: number | null;
+  modelCount: number | null;
 }
 
 const INITIAL: IRunsState = {
@@ -87,7 +90,9 @@ const INITIAL: IRunsState = {
   diffRuns: [],
   tab: 'chart',
   offline: null,
-  version: null
+  version: null,
+  artifactCount: null,
+  modelCount: null
 };
 
 function message(error: unknown): string {
@@ -257,7 +262,8 @@ export class RunsModel {
       this._loadRuns('refresh'),
       this._loadKeys(),
       this._state.openRunId ? this._loadRun() : null,
-      this._state.diffRuns.length > 1 ? this._loadDiff() : null
+      this._state.diffRuns.length > 1 ? this._loadDiff() : null,
+      this._loadCounts()
     ]);
     await this._loadChart();
   }
@@ -311,6 +317,20 @@ export class RunsModel {
     } catch (error) {
       console.warn('nbtrack: could not list metric keys', error);
     }
+  }
+
+  /** How many artifacts and registered models there are (a 404: no registry, 0 models). */
+  private async _loadCounts(): Promise<void> {
+    const [artifacts, models] = await Promise.allSettled([api.getArtifacts(), api.getModels()]);
+    this._set({
+      artifactCount: artifacts.status === 'fulfilled' ? artifacts.value.artifacts.length : null,
+      modelCount:
+        models.status === 'fulfilled'
+          ? models.value.models.length
+          : models.reason instanceof api.APIError && models.reason.status === 404
+            ? 0
+            : null
+    });
   }
 
   private async _loadRun(): Promise<void> {

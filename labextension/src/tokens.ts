@@ -92,6 +92,8 @@ export interface IRunDetail extends IRunRecord {
   metrics: IMetricSummary[];
   env: { [key: string]: unknown };
   cells: ICellExecution[];
+  /** What the run used and produced. */
+  artifacts: IRunArtifacts;
 }
 
 /** model.MetricSeries */
@@ -245,12 +247,106 @@ export interface IRunUpdate {
   notes?: string;
 }
 
+/** model.LineageNode: `run:<run id>` or `artifact:<name>:v<n>`. */
+export interface ILineageNode {
+  id: string;
+  kind: 'run' | 'artifact' | string;
+  number: number | null;
+  run_id: string | null;
+  name: string | null;
+  version: string | null;
+  type: string | null;
+}
+
+/** model.LineageEdge: a run produced a version (`out`) or used one (`in`). */
+export interface ILineageEdge {
+  source: string;
+  target: string;
+  direction: 'in' | 'out' | string;
+  cell: number | null;
+  time: number;
+}
+
+/** model.Lineage: `GET lineage?ref=...`. */
+export interface ILineage {
+  root: string;
+  nodes: ILineageNode[];
+  edges: ILineageEdge[];
+  upstream: string[];
+  downstream: string[];
+}
+
+/** model.ArtifactSummary: one artifact name in `GET artifacts`. */
+export interface IArtifactSummary {
+  name: string;
+  type: string;
+  versions: number;
+  latest: string;
+  aliases: { [alias: string]: string };
+  updated: number;
+  size: number;
+}
+
+/** model.ArtifactsResponse: `GET artifacts`. */
+export interface IArtifactsResponse {
+  artifacts: IArtifactSummary[];
+}
+
+/** model.ArtifactFile */
+export interface IArtifactFile {
+  path: string;
+  size: number;
+  digest: string;
+}
+
+/** model.ArtifactRun: a run that produced or used a version. */
+export interface IArtifactRun {
+  number: number;
+  run_id: string | null;
+  name: string | null;
+}
+
+/** model.ArtifactVersionRecord */
+export interface IArtifactVersionRecord {
+  version: string;
+  aliases: string[];
+  description: string;
+  metadata: { [key: string]: unknown };
+  created: number;
+  size: number;
+  files: IArtifactFile[];
+  producer: IArtifactRun | null;
+  consumers: IArtifactRun[];
+}
+
+/** model.ArtifactDetail: `GET artifacts/{name}` (versions newest first). */
+export interface IArtifactDetail {
+  name: string;
+  type: string;
+  versions: IArtifactVersionRecord[];
+}
+
+/** model.ArtifactLink: a version a run used or produced, in cell execution `cell`. */
+export interface IArtifactLink {
+  ref: string;
+  name: string;
+  version: string;
+  type: string;
+  cell: number | null;
+}
+
+/** model.RunArtifacts */
+export interface IRunArtifacts {
+  inputs: IArtifactLink[];
+  outputs: IArtifactLink[];
+}
+
 /** model.ModelSummary: a registered model in `GET models`; `aliases` map to version numbers. */
 export interface IModelSummary {
   name: string;
   description: string;
-  tags: Record<string, string>;
-  aliases: Record<string, number>;
+  tags: { [key: string]: string };
+  aliases: { [alias: string]: number };
   latest_version: number;
   versions: number;
   updated: number;
@@ -281,7 +377,7 @@ export interface IModelVersionRecord {
   tags: Record<string, string>;
   aliases: string[];
   flavor: string | null;
-  signature: Record<string, unknown> | null;
+  signature: IModelSignature | null;
 }
 
 /** model.ModelDetail: `GET models/{name}` (404 IErrorResponse when unknown). */
@@ -291,4 +387,18 @@ export interface IModelDetail {
   tags: Record<string, string>;
   aliases: Record<string, number>;
   versions: IModelVersionRecord[];
+}
+
+/** A model signature (MLflow's column/tensor spec, in JSON). */
+export interface IModelSignature {
+  inputs: IModelSpecItem[];
+  outputs: IModelSpecItem[] | null;
+}
+
+/** One column or tensor of a signature. */
+export interface IModelSpecItem {
+  name: string | null;
+  type: string;
+  dtype?: string;
+  shape?: number[];
 }

@@ -97,6 +97,7 @@ class RunDetail(RunRecord):
     metrics: list[MetricSummary]
     env: dict[str, object]
     cells: list[CellExecution]
+    artifacts: RunArtifacts
 
 
 class MetricSeries(TypedDict):
@@ -287,6 +288,83 @@ class Lineage(TypedDict):
     edges: list[LineageEdge]
     upstream: list[str]
     downstream: list[str]
+
+
+# -- artifacts (``GET artifacts``, ``GET artifacts/{name}``, the run detail) -------------------
+
+class ArtifactSummary(TypedDict):
+    """One artifact name in ``GET artifacts``: its newest version (``latest``), its aliases
+    (alias -> ``vN``), the size of its newest version and when that was logged."""
+
+    name: str
+    type: str
+    versions: int
+    latest: str
+    aliases: dict[str, str]
+    updated: float
+    size: int
+
+
+class ArtifactsResponse(TypedDict):
+    """``GET artifacts``: every artifact name (``?type=`` keeps one type), by name."""
+
+    artifacts: list[ArtifactSummary]
+
+
+class ArtifactFile(TypedDict):
+    """One file of a version: its path inside the artifact, size and SHA-256 (``digest``)."""
+
+    path: str
+    size: int
+    digest: str
+
+
+class ArtifactRun(TypedDict):
+    """A run that produced or used an artifact version."""
+
+    number: int
+    run_id: str | None
+    name: str | None
+
+
+class ArtifactVersionRecord(TypedDict):
+    """One version of an artifact: ``producer`` is the run that logged it first,
+    ``consumers`` the runs that used it."""
+
+    version: str
+    aliases: list[str]
+    description: str
+    metadata: dict[str, Any]
+    created: float
+    size: int
+    files: list[ArtifactFile]
+    producer: ArtifactRun | None
+    consumers: list[ArtifactRun]
+
+
+class ArtifactDetail(TypedDict):
+    """``GET artifacts/{name}``: every version, newest first."""
+
+    name: str
+    type: str
+    versions: list[ArtifactVersionRecord]
+
+
+class ArtifactLink(TypedDict):
+    """An artifact version a run used or produced, in cell execution ``cell``."""
+
+    ref: str
+    name: str
+    version: str
+    type: str
+    cell: int | None
+
+
+class RunArtifacts(TypedDict):
+    """What a run used (``inputs``) and produced (``outputs``), oldest first."""
+
+    inputs: list[ArtifactLink]
+    outputs: list[ArtifactLink]
 
 
 # -- the model registry (GET models, GET models/{name}; `nbtrack models ... --json`) ---------

@@ -81,7 +81,10 @@ def runs_page(
 
 
 def run_detail(path: Path, ref: str) -> RunDetail:
-    """Everything known about one run: record, metric summaries, environment, cells."""
+    """Everything known about one run: record, metric summaries, environment, cells, and the
+    artifact versions it used and produced."""
+    from nbtrack.artifacts.responses import run_artifacts
+
     with reading(path) as db:
         number = queries.resolve_run(db, ref)
         record = queries.run_records(db, [number])[0]
@@ -90,6 +93,7 @@ def run_detail(path: Path, ref: str) -> RunDetail:
             metrics=queries.summaries_of(db, [number])[number],
             env=queries.environment_of(db, number),
             cells=queries.cell_executions(db, number),
+            artifacts=run_artifacts(db, number),
         )
 
 

@@ -1,7 +1,9 @@
 import * as React from 'react';
 
 import { ICellExecution, IRunDetail, IRunUpdate } from '../tokens';
+import { ArtifactLinks } from './ArtifactLinks';
 import {
+  formatBytes,
   formatDateTime,
   formatDuration,
   formatNumber,
@@ -18,6 +20,8 @@ export interface IRunDetailProps {
   onUpdate: (update: IRunUpdate) => Promise<void>;
   onDelete: () => void;
   onClose: () => void;
+  /** Show an artifact version (`name:vN`) in the workspace (absent: refs are plain text). */
+  onOpenArtifact?: (ref: string) => void;
 }
 
 /** Everything about one run: params, summaries, tags and notes, cells in order, env. */
@@ -135,6 +139,18 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
             </tbody>
           </table>
         )}
+      </Section>
+
+      <Section
+        title="Artifacts"
+        count={(run.artifacts?.inputs.length ?? 0) + (run.artifacts?.outputs.length ?? 0)}
+        className="nbtrack-run-artifacts"
+      >
+        <ArtifactLinks
+          artifacts={run.artifacts ?? { inputs: [], outputs: [] }}
+          cells={run.cells}
+          onOpen={props.onOpenArtifact}
+        />
       </Section>
 
       <Section title="Cells" count={run.cells.length} className="nbtrack-run-cells">
@@ -257,17 +273,6 @@ function cellResources(cell: ICellExecution): string {
     parts.push(`+${formatBytes(cell.peak_memory_delta)} peak`);
   }
   return parts.join(' · ');
-}
-
-function formatBytes(count: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = count;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function CellView(props: { cell: ICellExecution }): JSX.Element {

@@ -88,3 +88,15 @@ export function formatValue(value: unknown): string {
 export function runLabel(run: { number: number; name: string }): string {
   return `#${run.number} ${run.name}`;
 }
+
+/** `512 B`, `1.5 KB`, `20.0 MB` (powers of 1024). */
+export function formatBytes(count: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = count;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

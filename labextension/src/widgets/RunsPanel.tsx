@@ -15,8 +15,10 @@ export interface IRunsPanelActions {
   openNotebook: (path: string) => void;
   /** Ask the user before deleting a run; resolve true to go on. */
   confirmDelete: (label: string) => Promise<boolean>;
-  /** Open the Runs workspace in the main area (absent: no button). */
-  openWorkspace?: () => void;
+  /** Open the Runs workspace in the main area, on a view (absent: no button). */
+  openWorkspace?: (view?: 'runs' | 'artifacts' | 'models') => void;
+  /** Show an artifact version (`name:vN`) in the workspace's Artifacts view. */
+  openArtifact?: (ref: string) => void;
 }
 
 /** The Runs sidebar: a ReactWidget that re-renders on every model change. */
@@ -64,7 +66,7 @@ function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }):
           <button
             className="jp-mod-styled nbtrack-open-workspace"
             title="Open the Runs workspace: every run and metric side by side"
-            onClick={actions.openWorkspace}
+            onClick={() => actions.openWorkspace!('runs')}
           >
             Workspace
           </button>
@@ -77,6 +79,24 @@ function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }):
           <refreshIcon.react tag="span" />
         </button>
       </div>
+      {actions.openWorkspace ? (
+        <div className="nbtrack-store-counts">
+          <button
+            className="nbtrack-link nbtrack-open-artifacts"
+            title="Open the Artifacts view of the Runs workspace"
+            onClick={() => actions.openWorkspace!('artifacts')}
+          >
+            Artifacts <span className="nbtrack-section-count">{state.artifactCount ?? '–'}</span>
+          </button>
+          <button
+            className="nbtrack-link nbtrack-open-models"
+            title="Open the Models view of the Runs workspace"
+            onClick={() => actions.openWorkspace!('models')}
+          >
+            Models <span className="nbtrack-section-count">{state.modelCount ?? '–'}</span>
+          </button>
+        </div>
+      ) : null}
       <FilterBox filter={state.filter} onChange={text => model.setFilter(text)} />
       {state.runsError ? (
         <div className="nbtrack-error nbtrack-runs-error">{state.runsError}</div>
@@ -161,6 +181,7 @@ function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }):
             onUpdate={update => model.updateRun(state.openRunId!, update)}
             onDelete={() => void onDelete()}
             onClose={() => model.closeRun()}
+            onOpenArtifact={actions.openArtifact}
           />
         ) : (
           <div className="nbtrack-hint">Click a run to see its params, metrics and cells.</div>

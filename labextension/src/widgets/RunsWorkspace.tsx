@@ -7,29 +7,118 @@ import { ChartSection } from '../workspace/ChartSection';
 import { isLightTheme, runColor } from '../workspace/colors';
 import { IPanelSettings, panelSettings } from '../workspace/layout';
 import { MediaSection } from '../workspace/MediaSection';
-import { WorkspaceModel } from '../workspace/model';
+import { ArtifactsView } from '../workspace/artifacts/ArtifactsView';
+import { ModelsView } from '../workspace/artifacts/ModelsView';
+import { WORKSPACE_VIEWS, WorkspaceModel, WorkspaceView } from '../workspace/model';
 import { moved, sectionsOf } from '../workspace/sections';
 import { FilterBox } from '../components/FilterBox';
 import { WorkspaceTable } from '../workspace/WorkspaceTable';
 import { PolledWidget } from './PolledWidget';
 
+/** What the workspace asks of JupyterLab (kept out of the components). */
+export interface IWorkspaceActions {
+  /** Show a run (its detail in the Runs sidebar); absent: runs are not links. */
+  openRun?: (runId: string) => void;
+}
+
 /**
  * The Runs workspace in the main area: the runs table on top, then one chart panel per metric
- * key in sections by prefix. A ReactWidget that re-renders on every model change; the model
- * polls only while this widget is visible.
+ * key in sections by prefix; or the Artifacts or Models view. A ReactWidget that re-renders
+ * on every model change; the model polls only while this widget is visible.
  */
 export class RunsWorkspace extends PolledWidget<WorkspaceModel> {
-  constructor(model: WorkspaceModel) {
+  constructor(
+    model: WorkspaceModel,
+    private readonly _actions: IWorkspaceActions = {}
+  ) {
     super(model);
     this.addClass('nbtrack-workspace');
   }
 
   protected render(): JSX.Element {
-    return <WorkspaceView model={this.model} light={isLightTheme()} />;
+    return <WorkspaceBody model={this.model} light={isLightTheme()} actions={this._actions} />;
   }
 }
 
-function WorkspaceView(props: { model: WorkspaceModel; light: boolean }): JSX.Element {
+const VIEW_LABELS: { [view in WorkspaceView]: string } = {
+  runs: 'Runs',
+  artifacts: 'Artifacts',
+  models: 'Models'
+};
+
+function WorkspaceBody(props: {
+  model: WorkspaceModel;
+  light: boolean;
+  actions: IWorkspaceActions;
+}): JSX.Element {
+  const { model, light, actions } = props;
+  const state = model.state;
+
+  return (
+    <div className="nbtrack-ws-body">
+      <div className="nbtrack-ws-header">
+        <span className="nbtrack-title">Runs workspace</span>
+        <div className="nbtrack-tabs nbtrack-ws-views" role="tablist">
+          {WORKSPACE_VIEWS.map(view => (
+            <button
+              key={view}
+              role="tab"
+              aria-selected={state.view === view}
+              className={
+                `nbtrack-tab nbtrack-ws-view-${view}` +
+                (state.view === view ? ' nbtrack-active' : '')
+              }
+              onClick={() => model.setView(view)}
+            >
+              {VIEW_LABELS[view]}
+            </button>
+          ))}
+        </div>
+        {state.offline ? (
+          <span className="nbtrack-offline" title={state.offline}>
+            offline
+          </span>
+        ) : null}
+        {state.view === 'runs' ? (
+          <FilterBox filter={state.filter} onChange={text => model.setFilter(text)} className="nbtrack-ws-filter" />
+        ) : (
+          <span className="nbtrack-spacer" />
+        )}
+        <button
+          className="jp-ToolbarButtonComponent nbtrack-refresh"
+          title="Refresh"
+          onClick={() => void model.refresh()}
+        >
+          <refreshIcon.react tag="span" />
+        </button>
+      </div>
+      {state.view === 'artifacts' ? (
+        <ArtifactsView
+          state={model.artifacts.state}
+          onSelect={(name, version) => void model.artifacts.select(name, version)}
+          onVersion={version => void model.artifacts.selectVersion(version)}
+          onOpenRun={actions.openRun}
+        />
+      ) : state.view === 'models' ? (
+        <ModelsView
+          state={model.artifacts.state}
+          onSelect={name => void model.artifacts.selectModel(name)}
+          onArtifact={ref => {
+            const [name, version] = ref.split(':');
+            model.setView('artifacts');
+            void model.artifacts.select(name, version);
+          }}
+          onOpenRun={actions.openRun}
+        />
+      ) : (
+        <RunsView model={model} light={light} />
+      )}
+    </div>
+  );
+}
+
+/** The runs table and the chart sections. */
+function RunsView(props: { model: WorkspaceModel; light: boolean }): JSX.Element {
   const { model, light } = props;
   const state = model.state;
   const layout = state.layout;
@@ -86,23 +175,7 @@ function WorkspaceView(props: { model: WorkspaceModel; light: boolean }): JSX.El
   };
 
   return (
-    <div className="nbtrack-ws-body">
-      <div className="nbtrack-ws-header">
-        <span className="nbtrack-title">Runs workspace</span>
-        {state.offline ? (
-          <span className="nbtrack-offline" title={state.offline}>
-            offline
-          </span>
-        ) : null}
-        <FilterBox filter={state.filter} onChange={text => model.setFilter(text)} className="nbtrack-ws-filter" />
-        <button
-          className="jp-ToolbarButtonComponent nbtrack-refresh"
-          title="Refresh"
-          onClick={() => void model.refresh()}
-        >
-          <refreshIcon.react tag="span" />
-        </button>
-      </div>
+    <>
       {state.runsError ? (
         <div className="nbtrack-error nbtrack-runs-error">{state.runsError}</div>
       ) : null}
@@ -178,6 +251,6 @@ function WorkspaceView(props: { model: WorkspaceModel; light: boolean }): JSX.El
           onChange={callbacks.onChange}
         />
       </div>
-    </div>
+    </>
   );
 }

@@ -10,6 +10,8 @@
  *
  * Media (images, tables, histograms...) live in `media` (a `MediaStore`): the same poll lists
  * the media keys of the shown runs once, and again for running runs when the token moves.
+ * The Artifacts and Models views' data live in `artifacts` (an `ArtifactStore`), refetched by
+ * the same poll while one of those views is shown.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -17,6 +19,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import * as api from '../api';
 import { isExpression } from '../model';
 import { IMetricSeries, IRunRecord } from '../tokens';
+import { ArtifactStore } from './artifacts/store';
 import { DEFAULT_LAYOUT, IWorkspaceLayout } from './layout';
 import { MediaStore } from './media/store';
 import { appended, fromWire, ISeriesData } from './series';
@@ -41,6 +44,10 @@ const MAX_BATCH_POINTS = 4_000_000;
 
 export type SortOrder = 'asc' | 'desc';
 
+/** What the workspace shows: the runs and their charts, the artifacts, or the models. */
+export type WorkspaceView = 'runs' | 'artifacts' | 'models';
+export const WORKSPACE_VIEWS: WorkspaceView[] = ['runs', 'artifacts', 'models'];
+
 export interface IWorkspaceState {
   runs: IRunRecord[];
   total: number;
@@ -62,6 +69,9 @@ export interface IWorkspaceState {
   ready: boolean;
   /** Bumped whenever the media store's data changed (media panels redraw on it). */
   mediaVersion: number;
+  view: WorkspaceView;
+  /** Bumped whenever the artifact store's data changed. */
+  artifactsVersion: number;
 }
 
 const INITIAL: IWorkspaceState = {
@@ -80,7 +90,9 @@ const INITIAL: IWorkspaceState = {
   seriesError: null,
   offline: null,
   ready: false,
-  mediaVersion: 0
+  mediaVersion: 0,
+  view: 'runs',
+  artifactsVersion: 0
 };
 
 function message(error: unknown): string {
@@ -108,6 +120,11 @@ export class WorkspaceModel {
 
   /** The media panels' data (fetched only while the workspace is visible). */
   readonly media = new MediaStore(() => this._set({ mediaVersion: this.media.version }));
+
+  /** The Artifacts and Models views' data (fetched only while one of them is shown). */
+  readonly artifacts = new ArtifactStore(() =>
+    this._set({ artifactsVersion: this._state.artifactsVersion + 1 })
+  );
 
   /** Emitted after every state change. */
   get stateChanged(): ISignal<this, void> {
@@ -150,6 +167,17 @@ export class WorkspaceModel {
   async refresh(): Promise<void> {
     this._token = null;
     await this._poll.refresh();
+  }
+
+  /** Show the runs, the artifacts or the models. */
+  setView(view: WorkspaceView): void {
+    if (view === this._state.view) {
+      return;
+    }
+    this._set({ view });
+    if (view !== 'runs') {
+      void this.artifacts.load(view);
+    }
   }
 
   /** Restore a saved layout (does not announce it as a change to save). */
@@ -217,6 +245,10 @@ export class WorkspaceModel {
       return;
     }
     this._token = status.change_token;
+    const view = this._state.view;
+    if (view !== 'runs') {
+      void this.artifacts.load(view);
+    }
     const wasRunning = new Set(this._state.runs.filter(r => r.status === 'running').map(r => r.id));
     await Promise.all([this._loadRuns(), this._loadKeys()]);
     // Runs running now, or running at the last look (their last points), grow.

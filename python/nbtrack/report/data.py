@@ -15,8 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from nbtrack import config
+from nbtrack.artifacts.responses import run_artifacts
 from nbtrack.media.items import MediaSeries
-from nbtrack.model import CellExecution, MetricSeries, MetricSummary, RunRecord, run_label
+from nbtrack.model import (
+    CellExecution,
+    MetricSeries,
+    MetricSummary,
+    RunArtifacts,
+    RunRecord,
+    run_label,
+)
 from nbtrack.report.media import read_media
 from nbtrack.store import access, downsample, queries
 from nbtrack.store.access import Connection
@@ -45,6 +53,9 @@ class RunData:
     env: dict[str, Any]
     #: Rich values (images, tables...) by key; their bytes are read when shown.
     media: list[MediaSeries] = field(default_factory=list)
+    #: The artifact versions the run used and produced.
+    artifacts: RunArtifacts = field(
+        default_factory=lambda: RunArtifacts(inputs=[], outputs=[]))
 
     @property
     def number(self) -> int:
@@ -149,7 +160,8 @@ def read_store(
                     downsample.series_of(record["id"], summary["key"], points, max_points)
                 )
             data = RunData(record, summaries.get(number, []), series,
-                           environments.get(number, {}), read_media(db, number, path.parent))
+                           environments.get(number, {}), read_media(db, number, path.parent),
+                           run_artifacts(db, number))
             view.runs.append(data)
             view.by_number[number] = data
         view.executions = _executions(db, [r.number for r in view.runs])

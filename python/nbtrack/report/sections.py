@@ -54,16 +54,36 @@ def runs_section(view: StoreView, page: Page) -> str:
         )
     cards = []
     budget = report_budget()  # one cap on the media bytes inlined, shared by every card
+    counts = {c["id"]: c["execution_count"] for c in view.executions}
     for run in view.runs:
         page.toc.append((2, run.anchor, run.label))
-        cards.append(_run_card(run, page, budget))
+        cards.append(_run_card(run, page, budget, counts))
     cards.append(budget_note(budget))
     hint = ('<p class="hint">In each metrics table the better of min and max is in bold: lower '
             "for losses, errors and times, higher for the rest.</p>")
     return f'<section id="runs"><h2>Runs</h2>{hint}{"".join(cards)}</section>'
 
 
-def _run_card(run: RunData, page: Page, budget: Budget) -> str:
+def _artifacts_part(run: RunData, counts: Mapping[int, int | None]) -> str:
+    """What the run used and produced: ref, type and the cell (its execution count)."""
+    rows = []
+    for direction, links in (("used", run.artifacts["inputs"]),
+                             ("produced", run.artifacts["outputs"])):
+        for link in links:
+            count = counts.get(link["cell"]) if link["cell"] is not None else None
+            cell = f"[{e(count)}]" if count is not None else "—"
+            rows.append(f'<tr class="artifact-{direction}"><td>{direction}</td>'
+                        f"<td><code>{e(link['ref'])}</code></td><td>{e(link['type'])}</td>"
+                        f"<td>{e(link['version'])}</td><td>{cell}</td></tr>")
+    if not rows:
+        return ""
+    return ('<div class="run-artifacts"><h4>Artifacts</h4><table class="grid"><thead><tr>'
+            "<th>run</th><th>artifact</th><th>type</th><th>version</th><th>cell</th></tr>"
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _run_card(run: RunData, page: Page, budget: Budget,
+              counts: Mapping[int, int | None]) -> str:
     r = run.record
     facts = [
         ("Started", e(fmt_time(r["started"]))),
@@ -101,7 +121,8 @@ def _run_card(run: RunData, page: Page, budget: Budget) -> str:
         '<div class="card-tables">'
         f'<div><h4>Params</h4><table class="kv">{params}</table></div>'
         f"<div><h4>Metrics</h4>{metrics}</div></div>"
-        f"{chart}{media_part(run.media, run.label, page, budget)}</article>"
+        f"{_artifacts_part(run, counts)}{chart}"
+        f"{media_part(run.media, run.label, page, budget)}</article>"
     )
 
 

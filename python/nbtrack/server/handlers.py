@@ -3,9 +3,9 @@
 Each parses its arguments and calls :mod:`nbtrack.responses`.
 
 Every verb is behind Jupyter's auth; work runs off the event loop in the default executor.
-Errors are JSON :class:`nbtrack.model.ErrorResponse` bodies: ``RunNotFound`` is 404, a bad
-argument (``ValueError``) is 400, missing auth 403; ``handle_error`` is the one place that
-maps them.
+Errors are JSON :class:`nbtrack.model.ErrorResponse` bodies: an unknown run, artifact or
+model is 404, a bad argument (``ValueError``) is 400, missing auth 403; ``handle_error`` is the
+one place that maps them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from tornado.ioloop import IOLoop
 
 from nbtrack import responses
 from nbtrack.model import ErrorResponse
-from nbtrack.store.queries import RunNotFound
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -35,7 +34,7 @@ class BaseHandler(APIHandler):
         """Run ``work()`` in the executor and answer its result as JSON (or the error)."""
         try:
             result = await IOLoop.current().run_in_executor(None, work)
-        except (RunNotFound, ValueError) as exc:
+        except (LookupError, ValueError) as exc:
             self.handle_error(exc)
             return
         self.set_status(status)
@@ -45,8 +44,10 @@ class BaseHandler(APIHandler):
             self.finish(responses.to_json(result))
 
     def handle_error(self, exc: Exception) -> None:
-        """The one mapping of errors to HTTP: unknown run 404, bad argument 400."""
-        code = 404 if isinstance(exc, RunNotFound) else 400
+        """The one mapping of errors to HTTP: an unknown run, artifact, file or model
+        (a ``LookupError``: RunNotFound, ArtifactNotFound, ModelNotFound) 404, a bad argument
+        400."""
+        code = 404 if isinstance(exc, LookupError) else 400
         self.set_status(code)
         self.finish(responses.to_json(ErrorResponse(error=str(exc), status=code)))
 
@@ -207,13 +208,14 @@ ROUTES: list[tuple[str, type[APIHandler]]] = [
 
 
 def routes() -> list[tuple[str, type[APIHandler]]]:
-    """The route table: :data:`ROUTES`, the media routes and ``POST report``."""
+    """The route table: :data:`ROUTES`, the media, artifact and model routes and ``POST report``."""
     # Imported here: these modules build on BaseHandler from this one.
+    from nbtrack.server.artifact_handlers import ARTIFACT_ROUTES
     from nbtrack.server.media_handlers import MEDIA_ROUTES
     from nbtrack.server.model_handlers import MODEL_ROUTES
     from nbtrack.server.report_handler import ReportHandler
 
-    return [*ROUTES, *MEDIA_ROUTES, *MODEL_ROUTES, ("report", ReportHandler)]
+    return [*ROUTES, *MEDIA_ROUTES, *ARTIFACT_ROUTES, *MODEL_ROUTES, ("report", ReportHandler)]
 
 
 def setup_handlers(web_app: tornado.web.Application) -> list[str]:
