@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from model_defs import NoPredict, Thresholds, build_net
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import nbtrack
+from model_defs import NoPredict, Thresholds, build_net
 from nbtrack.models import UntrustedModelError
 from nbtrack.store import access
 

@@ -838,3 +838,8 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
         _fail(f"the notebook failed:\n{exc}")
     finally:
         nbformat.write(nb, path)  # type: ignore[no-untyped-call]  # nbformat is untyped
+
+
+from nbtrack.models.command import export_model  # noqa: E402 - needs the options above
+
+main.add_command(export_model)
