@@ -376,3 +376,31 @@ def test_keras_sequential_on_jax(workspace):
     predictions, info = predict_in_fresh_process(workspace, "kmodel:v0", X)
     np.testing.assert_allclose(predictions, np.load(want), rtol=1e-6, atol=1e-6)
     assert info["flavor"] == "keras"
+
+
+NOTEBOOK_CELLS = [
+    "import json\nimport numpy as np\nimport torch\nimport nbtrack",
+    "def build():\n    return torch.nn.Sequential(torch.nn.Linear(4, 2))",
+    "torch.manual_seed(1)\nnet = build()\nx = np.ones((3, 4), dtype='float32')\n"
+    "with nbtrack.init(name='nb'):\n"
+    "    version = nbtrack.log_model(net, 'nbnet', input_example=x, rebuild=build)",
+    "loaded = nbtrack.load_model('nbnet')\n"
+    "with torch.no_grad():\n    want = net(torch.from_numpy(x)).numpy()\n"
+    "print(json.dumps({'ref': version.ref, 'rebuild': loaded.raw is not net,"
+    " 'same': bool(np.array_equal(loaded.predict(x), want))}))",
+]
+
+
+@pytest.mark.slow
+def test_a_notebook_logs_a_torch_module_whose_rebuild_is_defined_in_the_notebook(workspace):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(workspace)}}).execute()
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert json.loads(printed) == {"ref": "nbnet:v0", "rebuild": True, "same": True}
+    # another process does not define the notebook's build(): the error says what to do
+    with pytest.raises(LookupError, match="'build' is not defined in this notebook or script"):
+        nbtrack.load_model("nbnet")
