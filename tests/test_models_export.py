@@ -86,6 +86,28 @@ def test_export_refuses_what_this_workspace_did_not_log(workspace, iris, tmp_pat
     assert code == 2 and "not an empty folder" in output
     code, output = export(workspace, "nope:v0", tmp_path / "other")
     assert code == 1 and "no artifact named 'nope'" in output
+    result = CliRunner().invoke(main, ["--workspace", str(workspace), "export-model", "clf",
+                                       "-o", str(tmp_path / "via-group")])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow
+def test_lightgbm_classifier_export_keeps_its_labels(workspace, iris, tmp_path):
+    import lightgbm
+    import mlflow.lightgbm
+    import mlflow.pyfunc
+
+    X, y = iris
+    labels = y.map({0: "setosa", 1: "versicolor", 2: "virginica"})
+    clf = lightgbm.LGBMClassifier(n_estimators=10, verbose=-1).fit(X, labels)
+    with nbtrack.init():
+        nbtrack.log_model(clf, "lgbm", input_example=X.head(3))
+    out = tmp_path / "lgbm"
+    assert export(workspace, "lgbm", out)[0] == 0
+    np.testing.assert_array_equal(mlflow.pyfunc.load_model(str(out)).predict(X),
+                                  clf.predict(X))
+    np.testing.assert_array_equal(mlflow.lightgbm.load_model(str(out)).predict(X),
+                                  clf.predict(X))
 
 
 @pytest.mark.slow

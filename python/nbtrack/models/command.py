@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from nbtrack import cli
+from nbtrack import config
+
+#: Where ``nbtrack --workspace`` (the group's option) leaves its folder; see nbtrack.cli.
+_WORKSPACE = "nbtrack.workspace"
 
 
 @click.command("export-model")
@@ -18,8 +22,10 @@ from nbtrack import cli
 @click.option("--trusted", is_flag=True,
               help="Export a model this workspace did not log (its files run code when"
                    " loaded: only for models from a source you trust).")
-@cli.workspace_option
-def export_model(ref: str, fmt: str, out: Path, trusted: bool) -> None:
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Workspace folder holding .nbtrack/ (default: $NBTRACK_DIR or the nearest"
+                   " .nbtrack/ above the working directory).")
+def export_model(ref: str, fmt: str, out: Path, trusted: bool, workspace: Path | None) -> None:
     """Export a logged model (REF: name:v3, name:alias, runs:/RUN/NAME, name@alias,
     name/3) as an MLflow model directory that `mlflow.pyfunc.load_model` and `mlflow
     models serve` accept, predicting as nbtrack.load_model does.
@@ -36,14 +42,16 @@ def export_model(ref: str, fmt: str, out: Path, trusted: bool) -> None:
     from nbtrack.models.trust import UntrustedModelError
     from nbtrack.store import access
 
-    db_path = cli._db_path()
+    # This module does not import nbtrack.cli (which adds this command): no import cycle.
+    workspace = workspace or click.get_current_context().meta.get(_WORKSPACE)
+    db_path = config.db_path(workspace.expanduser().resolve() if workspace else None)
     try:
         with access.reading(db_path) as db:
             version_id = refs.resolve(db, ref)
         folder = export_mlflow(db_path, version_id, out, trusted=trusted)
     except (LookupError, UntrustedModelError, ArtifactIntegrityError) as exc:
-        cli._fail(f"error: {exc.args[0] if exc.args else exc}")
-        return
+        click.echo(f"error: {exc.args[0] if exc.args else exc}", err=True)
+        sys.exit(1)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"wrote the MLflow model {ref} ({fmt}) to {folder}")

@@ -63,9 +63,14 @@ def _native_flavor(spec: _spec.ModelSpec) -> dict[str, dict[str, Any]]:
         return {"xgboost": {"data": files["model"], "model_class": f"{module}.{kind}",
                             "model_format": "ubj", "xgb_version": found.get("xgboost"),
                             "code": None}}
-    if spec["flavor"] == "lightgbm" and files.get("format") == "text":
-        return {"lightgbm": {"data": files["model"], "model_class": "lightgbm.basic.Booster",
-                             "lgb_version": found.get("lightgbm"), "code": None}}
+    if spec["flavor"] == "lightgbm":
+        booster = files.get("format") == "text"
+        section = {"data": files["model"], "lgb_version": found.get("lightgbm"), "code": None,
+                   "model_class": "lightgbm.basic.Booster" if booster
+                   else f"lightgbm.sklearn.{files.get('class')}"}
+        if not booster:
+            section["serialization_format"] = "pickle"
+        return {"lightgbm": section}
     return {}
 
 
