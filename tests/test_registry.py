@@ -104,15 +104,16 @@ def test_register_takes_artifact_refs_run_refs_and_registry_refs(
     assert nbtrack.register_model("runs:/trainer/model", "n").artifact == "reg:v0"  # newest
     assert nbtrack.register_model("runs:/other/model", "n").artifact == "clf:v2"
     assert nbtrack.register_model("models:/m/1", "copy").artifact_version_id == v0.id
-    with pytest.raises(LookupError, match=r"run \d+ logged no artifact named 'nope'"
-                                          r" \(its models: reg, clf\)"):
+    with pytest.raises(LookupError, match=r"run \d+ logged no model named 'nope'"
+                                          r" \(its models: clf, reg\)"):
         nbtrack.register_model(f"runs:/{run.number}/nope", "n")
     with pytest.raises(LookupError, match="no run"):
         nbtrack.register_model("runs:/999/model", "n")
     with pytest.raises(nbtrack.ArtifactNotFound, match="no artifact named 'ghost'"):
         nbtrack.register_model("ghost:v0", "n")
-    with pytest.raises(ValueError, match="runs:/<run number or id>/<artifact name>"):
-        nbtrack.register_model("runs:/1", "n")
+    assert nbtrack.register_model(f"runs:/{run.number}", "n").artifact == "reg:v0"  # /model
+    with pytest.raises(ValueError, match="runs:/<run number or id>/<model name>"):
+        nbtrack.register_model("runs:/", "n")
     assert reg.type == "model"
 
 
@@ -124,7 +125,7 @@ def test_only_model_artifacts_can_be_registered(workspace: Path, tmp_path: Path)
     with pytest.raises(ValueError, match=r"rows:v0 is an artifact of type 'dataset': only"
                                          r" artifacts of type 'model'"):
         nbtrack.register_model(ds, "rows")
-    with pytest.raises(ValueError, match="type 'dataset'"):
+    with pytest.raises(LookupError, match="run 1 logged no model named 'rows'"):
         nbtrack.register_model(f"runs:/{run.number}/rows", "rows")
     with pytest.raises(TypeError, match="register_model takes"):
         nbtrack.register_model(42, "rows")

@@ -30,6 +30,7 @@ from nbtrack.cli_support import reading_store as _reading
 from nbtrack.cli_support import workspace as _workspace
 from nbtrack.filter import compile_filter, compile_selection, compile_sort
 from nbtrack.model import CellExecution, RunRecord
+from nbtrack.models.command import export_model
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
@@ -785,3 +786,4 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
 # -- subcommands in their own modules ---------------------------------------------------------
 
 main.add_command(models)
+main.add_command(export_model)

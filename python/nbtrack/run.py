@@ -402,6 +402,36 @@ class Run:
                             metadata=metadata, description=description, run=self.number,
                             cell=current_cell.get())
 
+    def log_model(
+        self, model: Any, name: str, *, input_example: Any = None,
+        signature: Mapping[str, Any] | None = None, flavor: str | None = None,
+        aliases: Iterable[str] | None = None, metadata: Mapping[str, Any] | None = None,
+        description: str = "", rebuild: Any = None,
+    ) -> ArtifactVersion:
+        """Log ``model`` in its native format as a version of the artifact ``name`` (type
+        ``model``) produced by this run; return the version.
+
+        The flavor is detected (``sklearn``, ``xgboost``, ``lightgbm``, ``pytorch``,
+        ``torchscript``, ``keras``, or ``python`` for any object with ``predict``) unless
+        ``flavor`` names one. ``input_example`` is stored and gives the signature (inputs,
+        and outputs from predicting on it). A PyTorch ``nn.Module`` needs ``rebuild``: a
+        module-level function returning the untrained module. Logging the same model again
+        returns the existing version. Load it back with :func:`nbtrack.load_model`.
+
+        Examples
+        --------
+        >>> run.log_model(clf, "iris-clf", input_example=X[:5])  # doctest: +SKIP
+        <ArtifactVersion iris-clf:v0 (model) 2 files, 1843 bytes [latest]>
+        """
+        from nbtrack.models.log import log_model
+
+        if self._done:
+            raise RunFinishedError(f"run {self.number} ({self.id}) is not recorded here")
+        return log_model(self._path, model, name, input_example=input_example,
+                         signature=signature, flavor=flavor, aliases=aliases,
+                         metadata=metadata, description=description, rebuild=rebuild,
+                         run=self.number, cell=current_cell.get())
+
     def use_artifact(self, ref: str) -> ArtifactVersion:
         """The artifact version ``ref`` names (``"name:latest"``, ``"name:v3"``,
         ``"name:alias"``), recorded as used by this run (and the cell asking)."""

@@ -28,6 +28,7 @@ from nbtrack.store import writes
 if TYPE_CHECKING:  # pragma: no cover
     from nbtrack.artifacts.artifact import ArtifactVersion
     from nbtrack.model import Lineage
+    from nbtrack.models.loaded import LoadedModel
 
 
 class NoActiveRunError(RuntimeError):
@@ -235,6 +236,31 @@ def use_artifact(ref: str, workspace: str | os.PathLike[str] | None = None) -> A
     from nbtrack.artifacts.artifact import get_artifact
 
     return get_artifact(_config.db_path(workspace), ref)
+
+
+def log_model(model: Any, name: str, **options: Any) -> ArtifactVersion:
+    """Log a model produced by the active run; see :meth:`Run.log_model`."""
+    run = _state.active
+    if run is None:
+        raise NoActiveRunError(
+            "no active run: start one with nbtrack.init() (or %track start in a notebook)"
+        )
+    return run.log_model(model, name, **options)
+
+
+def load_model(ref: str | os.PathLike[str], *, trusted: bool = False,
+               workspace: str | os.PathLike[str] | None = None) -> LoadedModel:
+    """Load a logged model: ``"name:v3"``/``"name:latest"``/``"name:alias"``,
+    ``"runs:/<run>/<name>"``, a registry reference (``"name@alias"``, ``"name/3"``,
+    ``"models:/..."``) or a folder holding ``nbtrack-model.json``.
+
+    Only models this workspace's own ``log_model`` wrote load as they are; anything else
+    whose format runs code when loaded (pickles...) needs ``trusted=True``. See
+    :class:`nbtrack.models.LoadedModel`.
+    """
+    from nbtrack.models.load import load_model as _load
+
+    return _load(ref, trusted=trusted, workspace=workspace)
 
 
 def lineage(ref: Any, workspace: str | os.PathLike[str] | None = None) -> Lineage:

@@ -46,9 +46,6 @@ def test_the_artifacts_view_shows_versions_files_and_the_lineage_graph(
     runs_lab: Any, lineage_runs: dict[str, str], lab_page: Any, tmp_path: Path
 ) -> None:
     page = lab_page
-    # Without the registry's server part (a separate branch) `GET models` answers 404, which
-    # the Models view and the sidebar read as "no registered models".
-    page.errors.expect(r"nbtrack/api/models")
     open_lab(page, runs_lab)
     run_from_palette(page, "Open Runs workspace", "nbtrack:open-workspace", WORKSPACE)
     page.locator(f"{WORKSPACE} .nbtrack-ws-view-artifacts").click()
@@ -110,3 +107,17 @@ def test_the_artifacts_view_shows_versions_files_and_the_lineage_graph(
     empty = page.locator(f"{WORKSPACE} .nbtrack-models-empty")
     empty.wait_for(timeout=30_000)
     assert "nbtrack.register_model(" in empty.inner_text()
+
+    # Registering the model shows it on the next poll: aliases, versions, its artifact and run.
+    nbtrack.register_model("clf:v0", "digit-clf", aliases=["production"],
+                           description="<i>first</i>", workspace=runs_lab.root)
+    model_row = page.locator(f"{WORKSPACE} tr.nbtrack-model-row[data-model='digit-clf']")
+    model_row.wait_for(timeout=30_000)
+    assert "production" in model_row.inner_text() and "v1" in model_row.inner_text()
+    model_row.click()
+    version = page.locator(f"{WORKSPACE} .nbtrack-model-detail[data-model='digit-clf']"
+                           " tr[data-version='1']")
+    version.wait_for(timeout=30_000)
+    assert "clf:v0" in version.inner_text() and "#2 train" in version.inner_text()
+    assert "<i>first</i>" in page.locator(f"{WORKSPACE} .nbtrack-model-detail").inner_text()
+    page.screenshot(path=str(tmp_path / "models-view.png"), full_page=True)

@@ -15,10 +15,8 @@ from typing import Any, NamedTuple
 
 from nbtrack.artifacts.names import check_alias, check_name, parse_ref
 from nbtrack.store import artifacts as _artifacts
-from nbtrack.store import queries
 from nbtrack.store import registry as _store
 from nbtrack.store.access import Connection
-from nbtrack.store.artifacts import ArtifactNotFound
 from nbtrack.store.registry import ModelNotFound
 
 MODELS_PREFIX = "models:/"
@@ -114,38 +112,13 @@ def resolve_version(db: Connection, ref: str) -> int:
     return resolve(db, ref)[1].artifact_version
 
 
-def resolve_run_ref(db: Connection, ref: str) -> int:
-    """The artifact version id of ``"runs:/<run>/<name>"``: the newest version of artifact
-    ``name`` that run (a number, id or name) logged; for ``runs:/<run>/model``, when it logged
-    no artifact named ``model``, its newest model."""
-    body = ref.removeprefix(RUNS_PREFIX)
-    run_ref, _, name = body.partition("/")
-    if not ref.startswith(RUNS_PREFIX) or not run_ref or not name or "/" in name:
-        raise ValueError(f"{ref!r} is not a run reference: write 'runs:/<run number or id>/"
-                         "<artifact name>'")
-    number = queries.resolve_run(db, run_ref)
-    logged = db.execute(
-        "SELECT v.id, a.name, a.type FROM artifact_edges e"
-        " JOIN artifact_versions v ON v.id = e.version JOIN artifacts a ON a.id = v.artifact"
-        " WHERE e.run = ? AND e.direction = 'out' ORDER BY e.time DESC, v.number DESC",
-        (number,)).fetchall()
-    for version_id, art_name, _ in logged:
-        if art_name == name:
-            return int(version_id)
-    models = [row for row in logged if row[2] == MODEL_TYPE]
-    if name == "model" and models:
-        return int(models[0][0])
-    known = ", ".join(dict.fromkeys(row[1] for row in models)) or "none"
-    raise ArtifactNotFound(f"run {number} logged no artifact named {name!r} (its models:"
-                           f" {known})")
-
-
 def artifact_version_of(db: Connection, source: Any, store_path: Any = None) -> int:
     """The id of the artifact version ``source`` names (what ``register_model`` takes: an
     ``ArtifactVersion``, an artifact ref, ``runs:/...`` or a registry ref ``models:/...``),
     checked to be a model; ``ArtifactNotFound`` / ``ModelNotFound`` / ``RunNotFound`` when it
     names nothing, ``ValueError`` when it is no model."""
     from nbtrack.artifacts.artifact import ArtifactVersion
+    from nbtrack.models.refs import resolve_run_ref
 
     if isinstance(source, ArtifactVersion):
         if store_path is not None and source._path.resolve() != store_path.resolve():
