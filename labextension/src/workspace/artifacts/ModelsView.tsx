@@ -106,6 +106,7 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
                   <th>flavor</th>
                   <th>inputs</th>
                   <th>registered</th>
+                  <th>description</th>
                 </tr>
               </thead>
               <tbody>
@@ -128,6 +129,7 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
                     <td>{v.flavor ?? '—'}</td>
                     <td className="nbtrack-signature">{signatureInputs(v.signature)}</td>
                     <td title={formatDateTime(v.created)}>{formatTime(v.created)}</td>
+                    <td className="nbtrack-model-description">{v.description}</td>
                   </tr>
                 ))}
               </tbody>
