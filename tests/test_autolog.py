@@ -156,6 +156,16 @@ def test_grid_search_is_one_record_with_best_params_and_best_cv_score(
     np.testing.assert_array_equal(loaded.predict(X), search.predict(X))
 
 
+def test_inner_fits_in_worker_threads_are_part_of_the_outer_record(
+        autolog: None, iris: tuple[np.ndarray, np.ndarray]) -> None:
+    from joblib import parallel_backend
+
+    X, y = iris
+    with parallel_backend("threading", n_jobs=2):  # the fold fits run in other threads
+        GridSearchCV(LogisticRegression(max_iter=300), {"C": [0.1, 1.0]}, cv=3).fit(X, y)
+    assert run_names() == ["GridSearchCV"]
+
+
 def test_fit_predict_and_fit_transform_are_recorded_once(
         autolog: None, iris: tuple[np.ndarray, np.ndarray]) -> None:
     X, _ = iris
