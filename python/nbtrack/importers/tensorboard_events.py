@@ -6,7 +6,8 @@ A run is a folder holding event files, as TensorBoard itself sees it: ``logs/a``
 every scalar (``add_scalar``: ``simple_value``, or a ``scalars``-plugin tensor as TF2 writes
 it) with its step and wall time, the hyperparameters of ``add_hparams`` (the ``hparams``
 plugin's session start) as params, and start/end times (the first and last event). Event files
-say nothing of a run's outcome: runs are imported as finished. Histograms, images, text and
+say nothing of a run's outcome: runs are imported as finished. A folder whose files hold no
+scalar and no hyperparameter (a writer opened and closed) is not a run. Histograms, images, text and
 other summaries are counted as skipped.
 """
 
@@ -45,9 +46,12 @@ def read(root: Path) -> Iterator[Item]:
         if name == ".":
             name = folder.resolve().name
         try:
-            yield read_run(folder, name, files)
+            run = read_run(folder, name, files)
         except (OSError, ValueError) as exc:
             yield Problem(str(folder), f"cannot read these TensorBoard events: {exc}")
+            continue
+        if run.metrics or run.params:  # a writer that logged nothing leaves an empty file
+            yield run
 
 
 def read_run(folder: Path, name: str, files: list[Path]) -> SourceRun:

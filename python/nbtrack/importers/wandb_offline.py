@@ -110,6 +110,32 @@ def _key(item: Any) -> str:
     return item.key or ".".join(item.nested_key)
 
 
+def _flat(items: Any) -> dict[str, Any]:
+    """Items (``key`` or ``nested_key`` paths, JSON values) as flat ``a.b`` keys; a nested
+    dict with a ``_type`` (an image, histogram, table...) stays one value."""
+    tree: dict[str, Any] = {}
+    for item in items:
+        path = [item.key] if item.key else list(item.nested_key)
+        node = tree
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[path[-1]] = json.loads(item.value_json)
+    out: dict[str, Any] = {}
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict) and "_type" not in value and value:
+                walk(value, f"{prefix}{key}.")
+            else:
+                out[prefix + key] = value
+
+    walk(tree, "")
+    return out
+
+
 class _State:
     """What the records of one log add up to."""
 
@@ -152,7 +178,7 @@ class _State:
             self.config.pop(_key(item), None)
 
     def on_history(self, history: Any) -> None:
-        row = {_key(item): json.loads(item.value_json) for item in history.item}
+        row = _flat(history.item)
         step = history.step.num if history.HasField("step") else row.get("_step", 0)
         when = row.get("_timestamp")
         if isinstance(when, (int, float)):
@@ -179,8 +205,7 @@ class _State:
         self.samples += 1
 
     def on_summary(self, summary: Any) -> None:
-        for item in summary.update:
-            self.summary[_key(item)] = json.loads(item.value_json)
+        self.summary.update(_flat(summary.update))
         for item in summary.remove:
             self.summary.pop(_key(item), None)
 
@@ -197,9 +222,10 @@ class _State:
         ended = None
         if self.exit_code is not None:
             ended = max(self.last_time or self.started, self.started + self.runtime)
-        summary = {
+        summary = {  # what has no history: scalars and text (rich values are skipped)
             k: v for k, v in self.summary.items()
             if not k.startswith("_") and k not in self.history
+            and (scalar(v) is not None or isinstance(v, str))
         }
         config = {k: v for k, v in self.config.items() if k != "_wandb"}
         tags = [*self.tags, *(f"{k}={v}" for k, v in self.labels.items())]
