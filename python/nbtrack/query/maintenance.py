@@ -27,6 +27,7 @@ _DROPS = (
     ("summary", f"DELETE FROM summary WHERE run NOT IN ({_GONE})"),
     ("environments", f"DELETE FROM environments WHERE run NOT IN ({_GONE})"),
     ("media", f"DELETE FROM media WHERE run NOT IN ({_GONE})"),
+    ("run_sources", f"DELETE FROM run_sources WHERE run NOT IN ({_GONE})"),
     ("runs", "DELETE FROM runs WHERE deleted != 0"),
 )
 

@@ -300,10 +300,34 @@ def m007_registry(db: Database) -> None:
     )
 
 
+def m008_imports(db: Database) -> None:
+    """Where imported runs came from (``nbtrack import``).
+
+    One row per run read from another tracker: ``source`` names the tracker (``mlflow``,
+    ``wandb``, ``tensorboard``) and ``source_id`` the run there; ``UNIQUE (source,
+    source_id)`` is what makes importing the same run again change nothing. ``digest`` (a
+    SHA-256 of everything imported) tells an unchanged run from one that changed since.
+    """
+    db.executescript(
+        """
+        CREATE TABLE run_sources (
+            run INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            imported REAL NOT NULL,
+            PRIMARY KEY (source, source_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX run_sources_run ON run_sources (run);
+        """
+    )
+
+
 #: Every migration, in the order they apply. Append new ones; never edit an applied one.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_initial, m002_summary_indexes, m003_lost_items, m004_media, m005_cell_resources,
-    m006_artifacts, m007_registry,
+    m006_artifacts, m007_registry, m008_imports,
 )
 
 
