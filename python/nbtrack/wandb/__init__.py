@@ -347,7 +347,7 @@ def termerror(string: str, newline: bool = True, repeat: bool = True) -> None:
     print(f"wandb: ERROR {string}", file=sys.stderr, end="\n" if newline else "")
 
 
-_SUBMODULES = ("keras", "xgboost", "lightgbm", "integration", "watch", "data_types")
+_SUBMODULES = ("keras", "xgboost", "lightgbm", "integration", "data_types")
 
 
 def __getattr__(name: str) -> Any:

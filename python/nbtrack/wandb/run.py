@@ -317,15 +317,15 @@ class WandbRun:
     def watch(self, models: Any, criterion: Any = None, log: str | None = "gradients",
               log_freq: int = 1000, idx: int | None = None, log_graph: bool = False) -> None:
         """Log histograms of the gradients and/or parameters of ``models`` every
-        ``log_freq`` steps (see :mod:`nbtrack.wandb.watch`)."""
-        from nbtrack.wandb.watch import watch
+        ``log_freq`` steps (see :mod:`nbtrack.wandb.watching`)."""
+        from nbtrack.wandb.watching import watch
 
         self._watched.extend(watch(self, models, log=log, log_freq=log_freq,
                                    log_graph=log_graph))
 
     def unwatch(self, models: Any = None) -> None:
         """Remove the hooks :meth:`watch` added (of ``models``, or all)."""
-        from nbtrack.wandb.watch import unwatch
+        from nbtrack.wandb.watching import unwatch
 
         self._watched = unwatch(self._watched, models)
 

@@ -1,5 +1,6 @@
-"""``wandb.watch``: histograms of a PyTorch model's gradients and/or parameters every
-``log_freq`` steps, through module hooks (torch is imported only when ``watch`` is called).
+"""``wandb.watch`` (this module is not named ``watch``: a submodule would shadow the
+function): histograms of a PyTorch model's gradients and/or parameters every ``log_freq``
+steps, through module hooks (torch is imported only when ``watch`` is called).
 
 As in W&B: parameters are logged from a forward hook on the model every ``log_freq``-th
 forward call (``parameters/<name>``), gradients from a hook on each parameter's gradient
