@@ -497,3 +497,47 @@ def test_importing_nbtrack_wandb_imports_no_framework() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# -- the same scripts under the real wandb (offline) -------------------------------------------
+
+#: Runs a script unmodified under the real ``wandb`` and writes its run's summary (as W&B's
+#: ``run.summary`` holds it when the script calls ``finish``) to a JSON file.
+REAL_WANDB_HARNESS = """
+import json, runpy, sys
+from wandb.sdk.wandb_run import Run
+
+def plain(v):
+    return {k: plain(x) for k, x in dict(v).items()} if hasattr(v, "keys") else v
+
+original = Run.finish
+def finish(self, *args, **kwargs):
+    summary = {k: plain(v) for k, v in dict(self.summary).items() if not k.startswith("_")}
+    with open(sys.argv[2], "w") as f:
+        json.dump(summary, f)
+    return original(self, *args, **kwargs)
+
+Run.finish = finish
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("name, tag", [("train_loop", "project:quickstart"),
+                                       ("xgboost_train", "project:xgboost-demo"),
+                                       ("lightgbm_train", "project:lightgbm-demo")])
+def test_summary_is_what_the_real_wandb_computes_for_the_same_script(
+        workspace: Path, tmp_path: Path, name: str, tag: str) -> None:
+    real_dir = tmp_path / "real"
+    real_dir.mkdir()
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true",
+           "WANDB_DIR": str(real_dir)}
+    out = subprocess.run([sys.executable, "-c", REAL_WANDB_HARNESS, str(SCRIPTS / f"{name}.py"),
+                          str(real_dir / "summary.json")], cwd=real_dir, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    real = json.loads((real_dir / "summary.json").read_text())
+    # W&B keeps a reference to a logged table in the summary; nbtrack's summary is metrics.
+    real = {k: v for k, v in real.items() if not (isinstance(v, dict) and "_type" in v)}
+    run_script(name, workspace)
+    ours = {k: v for k, v in dict(only_run(tag).summary).items() if v is not None}
+    assert ours == real

@@ -7,7 +7,6 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras
 import numpy as np
-
 import wandb
 from wandb.integration.keras import WandbMetricsLogger
 

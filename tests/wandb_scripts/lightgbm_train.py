@@ -4,7 +4,6 @@ import json
 
 import lightgbm as lgb
 import numpy as np
-
 import wandb
 from wandb.integration.lightgbm import log_summary, wandb_callback
 

@@ -1,7 +1,6 @@
 """Tables, images, histograms, audio and HTML, as in W&B's "Log media" docs."""
 
 import numpy as np
-
 import wandb
 
 run = wandb.init(project="media-demo")

@@ -1,9 +1,8 @@
 """A PyTorch loop with wandb.watch, as in W&B's PyTorch docs."""
 
 import torch
-from torch import nn
-
 import wandb
+from torch import nn
 
 torch.manual_seed(0)
 config = dict(epochs=2, batches=5, learning_rate=0.05)
@@ -14,12 +13,10 @@ with wandb.init(project="pytorch-demo", config=config) as run:
     loss_fn = nn.MSELoss()
     run.watch(model, loss_fn, log="all", log_freq=2)
     x, y = torch.randn(20, 3), torch.randn(20, 1)
-    step = 0
     for epoch in range(run.config.epochs):
-        for batch in range(run.config.batches):
+        for _batch in range(run.config.batches):
             optimizer.zero_grad()
             loss = loss_fn(model(x), y)
             loss.backward()
             optimizer.step()
-            step += 1
             run.log({"epoch": epoch, "loss": loss.item()})

@@ -3,9 +3,8 @@
 import json
 
 import numpy as np
-import xgboost as xgb
-
 import wandb
+import xgboost as xgb
 from wandb.integration.xgboost import WandbCallback
 
 rng = np.random.default_rng(0)
