@@ -15,11 +15,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import pytest
+os.environ.setdefault("KERAS_BACKEND", "jax")  # before keras is imported (here or elsewhere)
 
-import nbtrack
-import nbtrack.wandb as wandb
-from nbtrack.wandb.step import STALE_STEP, StepBuffer
+import pytest  # noqa: E402
+
+import nbtrack  # noqa: E402
+import nbtrack.wandb as wandb  # noqa: E402
+from nbtrack.wandb.step import STALE_STEP, StepBuffer  # noqa: E402
 
 SCRIPTS = Path(__file__).parent / "wandb_scripts"
 
@@ -541,3 +543,61 @@ def test_summary_is_what_the_real_wandb_computes_for_the_same_script(
     run_script(name, workspace)
     ours = {k: v for k, v in dict(only_run(tag).summary).items() if v is not None}
     assert ours == real
+
+
+# -- exits, defaults files, integration errors -------------------------------------------------
+
+def run_code(code: str, workspace: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NBTRACK_DIR": str(workspace),
+           "PYTHONPATH": str(Path(nbtrack.__file__).parents[1])}
+    return subprocess.run([sys.executable, "-c", code], cwd=workspace, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_script_that_never_calls_finish_keeps_its_pending_values(workspace: Path) -> None:
+    out = run_code("import nbtrack.wandb as wandb\nwandb.init(project='exit')\n"
+                   "wandb.log({'a': 1})\nwandb.log({'b': 2}, step=5)\n"
+                   "wandb.summary['best'] = 3\n", workspace)
+    assert out.returncode == 0, out.stderr
+    run = only_run("project:exit")
+    assert run.status == "finished"
+    history = run.history()
+    assert (history.steps("a"), history.steps("b")) == ([0], [5])
+    assert dict(run.summary) == {"a": 1, "b": 2, "best": 3}
+
+
+def test_a_script_that_crashes_is_a_failed_run_with_its_pending_values(
+        workspace: Path) -> None:
+    out = run_code("import nbtrack.wandb as wandb\nwandb.init(project='crash')\n"
+                   "wandb.define_metric('loss', summary='min')\n"
+                   "wandb.log({'loss': 2.0})\nwandb.log({'loss': 1.0}, commit=False)\n"
+                   "raise SystemError('boom')\n", workspace)
+    assert out.returncode != 0 and "boom" in out.stderr
+    run = only_run("project:crash")
+    assert run.status == "failed"
+    assert run.history("loss").values("loss") == [2.0, 1.0]
+    assert run.summary["loss"] == {"min": 1.0}
+
+
+def test_config_defaults_yaml_is_read_as_w_and_b_reads_it(workspace: Path) -> None:
+    (workspace / "config-defaults.yaml").write_text(
+        "wandb_version: 1\nepochs:\n  desc: number of epochs\n  value: 10\nlr: 0.1\n")
+    out = run_code("import nbtrack.wandb as wandb\n"
+                   "wandb.init(project='defaults', config={'lr': 0.5})\nwandb.finish()\n",
+                   workspace)
+    assert out.returncode == 0, out.stderr
+    assert only_run("project:defaults").params == {"epochs": 10, "lr": 0.5}
+
+
+def test_integration_entry_points_need_a_run_like_w_and_b(workspace: Path) -> None:
+    from nbtrack.wandb.keras import WandbMetricsLogger
+    from nbtrack.wandb.xgboost import WandbCallback
+
+    with pytest.raises(wandb.Error, match=r"You must call `wandb.init\(\)` before "
+                                          r"WandbMetricsLogger\(\)"):
+        WandbMetricsLogger()
+    with pytest.raises(wandb.Error, match=r"before WandbCallback\(\)"):
+        WandbCallback()
+    assert wandb.keras.WandbMetricsLogger is WandbMetricsLogger  # attribute access works too
+    with pytest.raises(AttributeError, match="plot"):
+        wandb.plot  # noqa: B018

@@ -162,6 +162,8 @@ def init(
 
     parsed = parse_config(config, exclude=config_exclude_keys, include=config_include_keys)
     staged = Config()
+    if os.path.isfile("config-defaults.yaml"):  # W&B loads it from the working directory
+        staged.update(parse_config("config-defaults.yaml"))
     staged.update(parsed, allow_val_change=True)
     start_step, resumed = 0, False
     if resume and id:

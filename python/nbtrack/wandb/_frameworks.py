@@ -11,12 +11,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from nbtrack.wandb.run import WandbRun
 
 
-def active(what: str) -> WandbRun:
-    """The active ``nbtrack.wandb`` run, or W&B's error naming ``what``."""
+def active(what: str, message: str | None = None) -> WandbRun:
+    """The active ``nbtrack.wandb`` run, or W&B's error naming ``what`` (or ``message``)."""
     import nbtrack.wandb as wandb
 
     if wandb.run is None:
-        raise Error(f"You must call wandb.init() before {what}()")
+        raise Error(message or f"You must call wandb.init() before {what}()")
     return wandb.run
 
 

@@ -23,7 +23,8 @@ class WandbMetricsLogger(NbtrackCallback):
     def __init__(self, log_freq: str | int = "epoch", initial_global_step: int = 0,
                  *args: Any, **kwargs: Any) -> None:
         super().__init__(None)
-        run = active("WandbMetricsLogger")
+        run = active("WandbMetricsLogger",
+                     "You must call `wandb.init()` before WandbMetricsLogger()")
         if log_freq == "batch":
             log_freq = 1
         self.logging_batch_wise = isinstance(log_freq, int) and not isinstance(log_freq, bool)

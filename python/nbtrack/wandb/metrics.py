@@ -9,7 +9,6 @@ the prefix: ``"val/*"``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -160,7 +159,7 @@ def _number(value: Any) -> float | int | None:
         except Exception:  # noqa: BLE001
             return None
         if isinstance(number, (int, float)) and not isinstance(number, bool):
-            return number if not (isinstance(number, float) and math.isnan(number)) else number
+            return number
     return None
 
 

@@ -183,7 +183,8 @@ class WandbRun:
             self._metrics.sync_steps(row)
             values = {k: v for k, v in ((k, _convert(v)) for k, v in row.items())
                       if v is not None}
-            self.summary._logged({k: v for k, v in values.items()
+            self.summary._logged({k: v if isinstance(v, (int, float)) else v.item()
+                                  for k, v in values.items()
                                   if isinstance(v, (int, float)) or _scalar(v)})
             self.summary._logged(self._metrics.summarize(values))
             try:
