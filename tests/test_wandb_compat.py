@@ -481,14 +481,33 @@ def test_values_nbtrack_cannot_store_are_dropped_with_a_note(workspace: Path) ->
     assert any("'odd' was not logged" in str(w.message) for w in caught)
 
 
-def test_percent_wandb_is_tolerated_in_ipython() -> None:
+def test_a_notebook_cell_using_wandb_records_points_with_its_cell(workspace: Path) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
     from IPython.testing.globalipapp import start_ipython
 
-    shell = start_ipython()
-    assert shell is not None
+    start_ipython()
+    shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "nbtrack")
-    result = shell.run_cell("%wandb\n%wandb someone/project/runs/abc -h 720")
-    assert result.success, result.error_in_exec
+    try:
+        source = ("import nbtrack.wandb as wandb\nrun = wandb.init(project='nb')\n"
+                  "%wandb someone/project/runs/abc -h 720\n"
+                  "for i in range(3):\n    wandb.log({'loss': 1 / (i + 1)})\nrun.finish()")
+        result = shell.run_cell(source, store_history=True)
+        assert result.success, result.error_in_exec
+        run = only_run("project:nb")
+        (cell,) = [c for c in run.cells if "wandb.init" in c["source"]]
+        assert set(run.history("loss")["loss"]["cell"]) == {cell["id"]}
+    finally:
+        nbtrack.finish()
+        shell.run_line_magic("unload_ext", "nbtrack")
+
+
+def test_percent_wandb_is_tolerated_once_nbtrack_wandb_is_imported(workspace: Path) -> None:
+    out = run_code("from IPython.core.interactiveshell import InteractiveShell\n"
+                   "shell = InteractiveShell.instance()\n"
+                   "import nbtrack.wandb\n"
+                   "shell.run_line_magic('wandb', '')\nprint('ok')\n", workspace)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
 def test_importing_nbtrack_wandb_imports_no_framework() -> None:
