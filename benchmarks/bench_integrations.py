@@ -1,9 +1,11 @@
-"""Integration overhead: what each nbtrack callback (XGBoost, LightGBM, Keras) and the
-SummaryWriter's ``add_scalar`` add to a training loop, beside the same loop without them.
+"""Integration overhead: what each nbtrack callback (XGBoost, LightGBM, Keras, the Lightning
+logger, the Transformers callback) and the SummaryWriter's ``add_scalar`` add to a training
+loop, beside the same loop without them (Lightning: ``logger=False``).
 
 Run: ``python benchmarks/bench_integrations.py`` (prints figures; asserts nothing). Each
 training runs ``--blocks`` times with and without the callback, interleaved to share machine
-noise; a line gives the median time per iteration (boosting round, Keras batch, loop step)
+noise; a line gives the median time per iteration (boosting round, Keras batch, optimizer
+step, loop step)
 without (the floor) and with the callback, their difference and ratio. Everything logs into
 one active run (started without environment capture or system metrics, so the figures are
 the per-step cost, not the one-time cost of starting a run) in a throwaway workspace.
@@ -157,6 +159,107 @@ def bench_keras(blocks: int, epochs: int) -> None:
         report(label, "batch", floor, tracked, inside_per(batches, blocks))
 
 
+def bench_lightning(blocks: int, steps: int) -> None:
+    import logging
+
+    import lightning as L
+    import torch
+
+    from nbtrack.integrations.lightning import NbtrackLogger
+
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    x = torch.rand(steps * 16, 8)
+    y = x.sum(dim=1, keepdim=True)
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
+
+    class Net(L.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.save_hyperparameters({"lr": 0.01, "hidden": 16})
+            self.net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(),
+                                           torch.nn.Linear(16, 1))
+
+        def training_step(self, batch, index):
+            xb, yb = batch
+            loss = torch.nn.functional.mse_loss(self.net(xb), yb)
+            self.log("train_loss", loss)
+            self.log("train_mae", torch.nn.functional.l1_loss(self.net(xb), yb))
+            return loss
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.01)
+
+    module = Net()
+
+    def fit(logger, every: int) -> None:
+        L.Trainer(max_epochs=1, logger=logger, log_every_n_steps=every, accelerator="cpu",
+                  enable_progress_bar=False, enable_model_summary=False,
+                  enable_checkpointing=False).fit(module, data)
+
+    def logger() -> NbtrackLogger:
+        lg = NbtrackLogger()
+        lg.log_metrics = timed(lg.log_metrics)
+        return lg
+
+    for every in (1, 50):
+        INSIDE[0] = 0.0
+        floor, tracked = interleaved(blocks, lambda e=every: fit(False, e),
+                                     lambda e=every: fit(logger(), e), steps)
+        report(f"lightning fit, log_every_n_steps={every}", "step", floor, tracked,
+               inside_per(steps, blocks))
+
+
+def bench_transformers(blocks: int, steps: int) -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import torch
+    import transformers
+
+    from nbtrack.integrations.transformers import NbtrackCallback
+
+    transformers.logging.set_verbosity_error()
+    torch.set_num_threads(1)
+
+    class Tokens(torch.utils.data.Dataset):
+        def __init__(self, rows: int) -> None:
+            self.ids = torch.randint(0, 100, (rows, 16), generator=torch.Generator().manual_seed(0))
+
+        def __len__(self) -> int:
+            return len(self.ids)
+
+        def __getitem__(self, i: int) -> dict:
+            return {"input_ids": self.ids[i], "labels": (self.ids[i, 0] > 50).long()}
+
+    def trainer(callbacks: list) -> transformers.Trainer:
+        transformers.set_seed(0)
+        config = transformers.BertConfig(num_hidden_layers=2, hidden_size=32,
+                                         num_attention_heads=2, intermediate_size=37,
+                                         vocab_size=100, max_position_embeddings=32)
+        args = transformers.TrainingArguments(
+            output_dir=tempfile.mkdtemp(prefix="hf-bench-"), num_train_epochs=1,
+            per_device_train_batch_size=8, logging_steps=1, save_strategy="no",
+            report_to="none", disable_tqdm=True, use_cpu=True)
+        return transformers.Trainer(
+            model=transformers.BertForSequenceClassification(config), args=args,
+            train_dataset=Tokens(steps * 8), callbacks=callbacks)
+
+    def callback() -> NbtrackCallback:
+        cb = NbtrackCallback()
+        cb.on_log = timed(cb.on_log)
+        cb.on_train_begin = timed(cb.on_train_begin)
+        return cb
+
+    plain, tracked_trainer = trainer([]), trainer([callback()])
+    silent = transformers.trainer_callback.PrinterCallback  # logging_steps=1 prints each log
+    plain.remove_callback(silent), tracked_trainer.remove_callback(silent)
+    INSIDE[0] = 0.0
+    floor, tracked = interleaved(blocks, plain.train, tracked_trainer.train, steps)
+    report("transformers Trainer, logging_steps=1", "step", floor, tracked,
+           inside_per(steps, blocks))
+
+
 def bench_writer(blocks: int, steps: int) -> None:
     import numpy as np
     import tensorboardX
@@ -187,17 +290,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--blocks", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--only", nargs="*", help="run only these (xgboost lightgbm keras"
+                        " lightning transformers writer)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--torch-steps", type=int, default=200,
+                        help="optimizer steps per Lightning/Transformers training")
     args = parser.parse_args()
     import nbtrack
 
     run = nbtrack.init(name="bench-integrations", capture_env=False, system_metrics=False)
     print(f"{'':<36} {'floor':>14} {'with nbtrack':>16} {'overhead':>11}  ratio")
-    bench_xgboost(args.blocks, args.rounds)
-    bench_lightgbm(args.blocks, args.rounds)
-    bench_keras(args.blocks, args.epochs)
-    bench_writer(args.blocks, args.steps)
+    benches = {"xgboost": lambda: bench_xgboost(args.blocks, args.rounds),
+               "lightgbm": lambda: bench_lightgbm(args.blocks, args.rounds),
+               "keras": lambda: bench_keras(args.blocks, args.epochs),
+               "lightning": lambda: bench_lightning(args.blocks, args.torch_steps),
+               "transformers": lambda: bench_transformers(args.blocks, args.torch_steps),
+               "writer": lambda: bench_writer(args.blocks, args.steps)}
+    for name, bench in benches.items():
+        if not args.only or name in args.only:
+            bench()
     run.finish()
 
 

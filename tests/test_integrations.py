@@ -228,6 +228,29 @@ def test_keras_without_log_freq_leaves_batches_to_keras(workspace: Path) -> None
         nb_keras.NbtrackCallback(log_freq=0)
 
 
+@pytest.mark.slow
+def test_keras_log_model_logs_a_model_that_loads_with_the_same_predictions(
+        workspace: Path) -> None:
+    x, y = data(32)
+    model = tiny_model()
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0,
+              callbacks=[nb_keras.NbtrackCallback(name="keras", log_model=True,
+                                                  input_example=x[:3])])
+    run = nbtrack.get_run("keras")
+    assert run.status == "finished"
+    version = nbtrack.use_artifact(f"{model.name}:latest")
+    assert (version.type, version.run, version.version) == ("model", run.number, "v0")
+    loaded = nbtrack.load_model(f"{model.name}:v0")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x, verbose=0))
+    assert loaded.signature is not None
+
+    with nbtrack.init(name="outer") as outer:  # into the active run, under a name given
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[nb_keras.NbtrackCallback(log_model=True, model_name="clf")])
+        assert outer.live
+    assert nbtrack.use_artifact("clf:v0").run == outer.number
+
+
 # -- In a notebook: points carry the cell that called fit ------------------------------------------
 
 @pytest.fixture

@@ -213,6 +213,21 @@ def test_a_pickle_not_logged_by_log_model_is_refused_unless_trusted(workspace, i
     assert key.stat().st_mode & 0o777 == 0o600
 
 
+def test_log_model_marks_an_unmarked_version_holding_the_same_files(workspace, iris, tmp_path):
+    X, y = iris
+    clf = LogisticRegression(max_iter=500).fit(X, y)
+    with nbtrack.init():
+        nbtrack.log_model(clf, "clf")
+        folder = nbtrack.use_artifact("clf:v0").download(tmp_path / "copy")
+        plain = nbtrack.log_artifact(str(folder), "copy", "model")
+        with pytest.raises(UntrustedModelError):
+            nbtrack.load_model("copy:v0")
+        again = nbtrack.log_model(clf, "copy")  # the same files, now from a live model
+    assert again.ref == plain.ref == "copy:v0"
+    assert again.metadata["flavor"] == "sklearn"
+    np.testing.assert_array_equal(nbtrack.load_model("copy:v0").predict(X), clf.predict(X))
+
+
 def test_a_store_copied_from_elsewhere_needs_trusted(workspace, iris, tmp_path, monkeypatch):
     X, y = iris
     clf = LogisticRegression(max_iter=500).fit(X, y)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
         ArtifactVersion,
     )
     from nbtrack.filter import FilterError
+    from nbtrack.integrations.autolog import autolog
     from nbtrack.media.values import Audio, Histogram, Html, Image, Table, Text
     from nbtrack.recorder import StoreUnavailableError, TrackingWarning
     from nbtrack.registry import (
@@ -57,6 +58,7 @@ _LAZY = {
     **dict.fromkeys(("Artifact", "ArtifactIntegrityError", "ArtifactNotFound",
                      "ArtifactVersion"), "nbtrack.artifacts"),
     "FilterError": "nbtrack.filter",
+    "autolog": "nbtrack.integrations.autolog",
     "StoreUnavailableError": "nbtrack.recorder",
     "TrackingWarning": "nbtrack.recorder",
     **dict.fromkeys(("History", "Run", "RunFinishedError"), "nbtrack.run"),
@@ -115,6 +117,7 @@ __all__ = [
     "StoreUnavailableError",
     "TrackingWarning",
     "active_run",
+    "autolog",
     "delete_alias",
     "diff",
     "finish",

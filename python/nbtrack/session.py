@@ -15,7 +15,8 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +105,7 @@ def init(
     capture_env: bool = True,
     system_metrics: bool = True,
     system_interval: float | None = None,
+    activate: bool = True,
 ) -> Run:
     """Start a run and make it the active run; finish the previous active run first.
 
@@ -120,6 +122,9 @@ def init(
         sampler thread; see :mod:`nbtrack.system`) until the run finishes.
     system_interval : seconds between two system samples (default ``$NBTRACK_SYSTEM_INTERVAL``,
         else 10; at least 0.1).
+    activate : make the run the active run (finishing the previous one). With False the
+        active run is left as it is and live: the new run is only returned (an integration's
+        side run, such as one Optuna trial inside a notebook's run; see :func:`activated`).
 
     The run's row and its params are written in one transaction: a param that cannot be
     stored raises here and leaves no run behind.
@@ -139,7 +144,7 @@ def init(
     interval = _system_interval(system_interval) if system_metrics else None
     with _lock:
         previous = _state.active
-        if previous is not None:
+        if previous is not None and activate:
             previous.finish("finished")
             _state.active = None
         ws = Path(workspace).expanduser().resolve() if workspace else _config.workspace_dir()
@@ -162,7 +167,9 @@ def init(
             number = writes.insert_run(rec.conn, record, params)
         rec.add_live(number)
         run = Run(rec.path, number, record["id"], live=True)
-        _state.active = _state.last_started = run
+        if activate:
+            _state.active = run
+        _state.last_started = run
         run.on_finish(_forget)
         _install_exit_hooks()
     if capture_env:
@@ -175,6 +182,26 @@ def init(
     if interval is not None:
         _start_system(run, interval)
     return run
+
+
+@contextmanager
+def activated(run: Run) -> Iterator[Run]:
+    """Make the live ``run`` the active run for a block, then give the active place back
+    to the run that held it before (left live, never finished here), unless the block
+    started another run.
+
+    >>> with nbtrack.session.activated(side_run):  # doctest: +SKIP
+    ...     nbtrack.log({"loss": 0.1})   # goes to side_run
+    """
+    with _lock:
+        previous = _state.active
+        _state.active = run
+    try:
+        yield run
+    finally:
+        with _lock:
+            if _state.active is run or _state.active is None:
+                _state.active = previous if previous is not None and previous.live else None
 
 
 def _system_interval(value: float | None) -> float:
@@ -334,6 +361,6 @@ def _finish_at_exit() -> None:
 
 
 __all__ = [
-    "NoActiveRunError", "active_run", "current_cell", "detect_notebook", "finish", "init",
-    "last_started", "log", "recorder", "set_session_id", "status",
+    "NoActiveRunError", "activated", "active_run", "current_cell", "detect_notebook", "finish",
+    "init", "last_started", "log", "recorder", "set_session_id", "status",
 ]

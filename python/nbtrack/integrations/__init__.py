@@ -3,6 +3,8 @@
 - :mod:`nbtrack.integrations.xgboost`: ``NbtrackCallback``, an XGBoost ``TrainingCallback``.
 - :mod:`nbtrack.integrations.lightgbm`: ``NbtrackCallback``, a LightGBM callback.
 - :mod:`nbtrack.integrations.keras`: ``NbtrackCallback``, a ``keras.callbacks.Callback``.
+- :mod:`nbtrack.integrations.lightning`: ``NbtrackLogger``, a Lightning ``Logger``.
+- :mod:`nbtrack.integrations.transformers`: ``NbtrackCallback``, a ``TrainerCallback``.
 
 Each logs into the active run if there is one (and leaves it open), else starts a run and
 finishes it when training ends. Importing one of these modules does not import its framework;

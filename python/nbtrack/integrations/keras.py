@@ -1,5 +1,6 @@
 """Keras 3: a ``keras.callbacks.Callback`` recording epoch metrics, optionally batch metrics
-every ``log_freq`` batches, and the optimizer's config as params.
+every ``log_freq`` batches, the optimizer's config as params, and (with ``log_model=True``)
+the trained model as a ``model`` artifact.
 
 >>> from nbtrack.integrations.keras import NbtrackCallback
 >>> model.fit(x, y, epochs=10, validation_split=0.2,
@@ -24,7 +25,10 @@ class NbtrackCallback(LazySubclass):
     each epoch, the epoch's logs (``loss``, ``val_loss``, the compiled metrics: the keys of
     ``History.history``) are logged at step = the epoch. With ``log_freq=N``, every N-th
     training batch's logs are logged too, as ``batch/<key>`` at step = the batch's index
-    counted over the whole training.
+    counted over the whole training. With ``log_model=True``, at the end of training the
+    model is logged with :meth:`nbtrack.Run.log_model` (the ``keras`` flavor: ``model.keras``)
+    as ``model_name`` (default: the model's ``name``), with ``input_example`` when given
+    (it also gives the signature); load it back with :func:`nbtrack.load_model`.
 
     Logs into the active run (left open) if there is one, else starts a run named ``name``
     and finishes it when training ends. Tracking failures are warnings, never errors.
@@ -33,6 +37,9 @@ class NbtrackCallback(LazySubclass):
     ----------
     log_freq : log the training batch metrics every ``log_freq`` batches (default: never).
     name : the run's name when the callback starts one.
+    log_model : log the model as an artifact when training ends.
+    model_name : the artifact's name (default: the model's ``name``).
+    input_example : a few input rows stored with the model (and its signature).
     """
 
     _package, _base = "keras", "keras.callbacks:Callback"
@@ -40,13 +47,18 @@ class NbtrackCallback(LazySubclass):
     #: Set by Keras's ``Callback`` (declared here for type checkers).
     model: Any
 
-    def __init__(self, log_freq: int | None = None, *, name: str | None = None) -> None:
+    def __init__(self, log_freq: int | None = None, *, name: str | None = None,
+                 log_model: bool = False, model_name: str | None = None,
+                 input_example: Any = None) -> None:
         super().__init__()
         if log_freq is not None and (not isinstance(log_freq, int) or isinstance(log_freq, bool)
                                      or log_freq < 1):
             raise ValueError(f"log_freq must be a whole number of batches >= 1, not {log_freq!r}")
         self.log_freq = log_freq
         self.name = name
+        self.log_model = log_model
+        self.model_name = model_name
+        self.input_example = input_example
         self._scope = RunScope(name)
         self._batch = 0
         if log_freq is None:
@@ -78,7 +90,19 @@ class NbtrackCallback(LazySubclass):
             self._scope.log({f"batch/{k}": v for k, v in logs.items()}, step=step)
 
     def on_train_end(self, logs: Any = None) -> None:
+        if self.log_model:
+            self._log_model()
         self._scope.release()
+
+    def _log_model(self) -> None:
+        run = self._scope.run()
+        if run is None:
+            return
+        try:
+            run.log_model(self.model, self.model_name or self.model.name,
+                          input_example=self.input_example)
+        except Exception as exc:  # noqa: BLE001 - tracking never breaks training
+            warn(f"nbtrack could not log the model: {exc!r}")
 
 
 def optimizer_params(optimizer: Any) -> dict[str, Any]:

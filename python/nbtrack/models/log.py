@@ -105,4 +105,18 @@ def log_model(
                                description=description or None, run=run, cell=cell)
     if version.digest != digest:  # pragma: no cover - the temp folder changed under us
         raise RuntimeError(f"{version.ref}: the model's files changed while being logged")
+    if version.metadata.get(trust.MARK_KEY) != meta[trust.MARK_KEY]:
+        # The same files were logged before without log_model (plain log_artifact): this
+        # workspace just wrote them from a live model, so the version gets the model's keys.
+        _mark_existing(db_path, version, meta)
     return version
+
+
+def _mark_existing(db_path: Path, version: ArtifactVersion, meta: dict[str, Any]) -> None:
+    from nbtrack.store import access
+    from nbtrack.store import artifacts as _store
+
+    keys = {k: meta[k] for k in ("flavor", "signature", "packages", trust.MARK_KEY)}
+    with access.writing(db_path) as db:
+        _store.merge_metadata(db, version.id, keys)
+    version.metadata.update(keys)

@@ -1,12 +1,19 @@
-"""The packages a model needs: installed versions from ``importlib.metadata``."""
+"""The packages a model needs: installed versions from ``importlib.metadata``.
+
+Read once per process (reading package metadata costs milliseconds a call, and autolog logs a
+model per fit), as the run's environment capture does: a package upgraded in a running kernel
+shows its new version after a restart, which it needs anyway to be imported anew.
+"""
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import platform
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
+@functools.lru_cache(maxsize=512)
 def version_of(distribution: str) -> str | None:
     """The installed version of ``distribution`` (a pip name), or None."""
     try:
@@ -21,11 +28,16 @@ def distribution_of(module: str) -> str | None:
     top = module.partition(".")[0]
     if not top or top == "__main__":
         return None
-    try:
-        dists = importlib.metadata.packages_distributions().get(top)
-    except Exception:  # noqa: BLE001 - broken metadata must not stop logging a model
-        return None
+    dists = _top_level_distributions().get(top)
     return dists[0] if dists else None
+
+
+@functools.lru_cache(maxsize=1)
+def _top_level_distributions() -> Mapping[str, list[str]]:
+    try:
+        return importlib.metadata.packages_distributions()
+    except Exception:  # noqa: BLE001 - broken metadata must not stop logging a model
+        return {}
 
 
 def versions(distributions: Iterable[str]) -> dict[str, str]:

@@ -163,6 +163,16 @@ def write_version(
     return version_id, created
 
 
+def merge_metadata(db: Connection, version_id: int, metadata: dict[str, Any]) -> None:
+    """Add ``metadata``'s keys to a version's metadata (its files, and so its identity, stay
+    as they are)."""
+    (current,) = db.execute("SELECT metadata FROM artifact_versions WHERE id = ?",
+                            (version_id,)).fetchone()
+    merged = {**json.loads(current or "{}"), **metadata}
+    db.execute("UPDATE artifact_versions SET metadata = ? WHERE id = ?",
+               (json.dumps(merged), version_id))
+
+
 def set_alias(db: Connection, artifact: int, alias: str, version_id: int) -> None:
     """Point ``alias`` of ``artifact`` at a version (moving it from any other)."""
     db.execute("INSERT INTO artifact_aliases (artifact, alias, version) VALUES (?, ?, ?)"
