@@ -416,6 +416,29 @@ def test_init_in_a_script_returns_the_running_run_unless_reinit(workspace: Path)
     assert wandb.run is second
 
 
+def test_reinit_create_new_runs_beside_the_active_run(workspace: Path) -> None:
+    main = wandb.init(name="main")
+    side = wandb.init(name="side", reinit="create_new")
+    assert wandb.run is main and nbtrack.active_run() == main.nbtrack_run
+    side.log({"side_loss": 1.0})
+    wandb.log({"main_loss": 2.0})
+    side.finish()
+    assert main.nbtrack_run.live and wandb.run is main
+    wandb.finish()
+    assert set(side.nbtrack_run.history()) == {"side_loss"}
+    assert set(main.nbtrack_run.history()) == {"main_loss"}
+
+
+def test_runs_left_open_beside_the_active_one_finish_at_exit(workspace: Path) -> None:
+    out = run_code("import nbtrack.wandb as wandb\nwandb.init(project='a')\n"
+                   "side = wandb.init(project='b', reinit='create_new')\n"
+                   "side.log({'x': 1}, step=2)\n", workspace)
+    assert out.returncode == 0, out.stderr
+    side = only_run("project:b")
+    assert side.status == "finished" and side.history("x").steps("x") == [2]
+    assert only_run("project:a").status == "finished"
+
+
 def test_resume_carries_on_the_steps_and_config_of_the_same_id(workspace: Path) -> None:
     with wandb.init(id="run-a", config={"lr": 0.1}):
         for i in range(3):

@@ -70,6 +70,8 @@ run: WandbRun | None = None
 config: Config | _PreInit = _PreInit("wandb.config")
 summary: Summary | _PreInit = _PreInit("wandb.summary")
 _exit_hooked = False
+#: Every run started here and not finished (the active one, and ``reinit="create_new"`` ones).
+_open: list[WandbRun] = []
 
 
 def _active(name: str) -> WandbRun:
@@ -86,6 +88,8 @@ def _attach(new: WandbRun) -> None:
 
 def _detach(old: WandbRun) -> None:
     global run, config, summary
+    if old in _open:
+        _open.remove(old)
     if run is old:
         run, config, summary = None, _PreInit("wandb.config"), _PreInit("wandb.summary")
 
@@ -97,9 +101,17 @@ def _in_notebook() -> bool:
 
 
 def _finish_at_exit() -> None:
-    current = run
-    if current is not None:
-        current._close()  # the session's own exit hook then finishes the nbtrack run
+    """Write what runs still hold; the session's own exit hook (run after this one) then
+    finishes the active nbtrack run; the others (``create_new``) are finished here."""
+    from nbtrack import session
+
+    for current in list(_open):
+        current._close()
+        nb_run = current.nbtrack_run
+        if nb_run.live and nb_run is not session.active_run():
+            uncaught = session._state.uncaught
+            nb_run.finish("finished" if uncaught is None else "interrupted"
+                          if issubclass(uncaught, KeyboardInterrupt) else "failed")
 
 
 def init(
@@ -120,11 +132,13 @@ def init(
 
     ``project``, ``group``, ``job_type`` and ``id`` become tags of the nbtrack run
     (``project:<name>``...); ``config`` its params; ``name``, ``notes`` and ``tags`` its own.
-    ``reinit``: in a notebook, or with ``True``/``"finish_previous"``/``"create_new"``, a
-    running run is finished first; otherwise the running run is returned (W&B's default in
-    scripts). ``resume`` with an ``id`` continues the steps and config of the last run with
-    that id in a new nbtrack run. ``dir`` is where ``run.dir`` is made (default: the store's
-    folder). Keywords without a local meaning (``entity``, ``mode``, ...) are noted once.
+    ``reinit``: in a notebook, or with ``True``/``"finish_previous"``, a running run is
+    finished first; ``"create_new"`` starts a run beside it (``wandb.run`` and the module
+    functions stay with the running one); otherwise the running run is returned (W&B's
+    default in scripts). ``resume`` with an ``id`` continues the steps and config of the
+    last run with that id in a new nbtrack run. ``dir`` is where ``run.dir`` is made
+    (default: the store's folder). Keywords without a local meaning (``entity``, ``mode``,
+    ...) are noted once.
     """
     import nbtrack
     from nbtrack import config as nb_config
@@ -146,12 +160,9 @@ def init(
     notebook = _in_notebook()
 
     previous = run
-    if previous is not None:
-        if reinit in (True, "finish_previous", "create_new") or (
-                reinit in (None, "default") and notebook):
-            if reinit == "create_new":
-                note_once("init.reinit", "nbtrack.wandb: reinit='create_new' finishes the "
-                          "previous run (nbtrack records one run at a time per process)")
+    create_new = reinit == "create_new"
+    if previous is not None and not create_new:
+        if reinit in (True, "finish_previous") or (reinit in (None, "default") and notebook):
             previous.finish()
         elif resume == "must":
             raise Error("Cannot resume a run while another run is active. You must either "
@@ -185,8 +196,9 @@ def init(
 
     meta = [f"{prefix}{value}" for prefix, value in zip(
         META_TAGS, (project, group, job_type, id)) if value]
+    # reinit="create_new": a run of its own beside the active one, which stays wandb.run
     nb_run = session.init(name=name, config=staged.as_dict(), tags=[*(tags or ()), *meta],
-                          notes=notes or "")
+                          notes=notes or "", activate=not create_new)
     ws = nb_run.workspace
     root = Path(dir).expanduser().resolve() if dir is not None else \
         nb_config.db_path(ws).parent
@@ -196,7 +208,9 @@ def init(
                    start_step=start_step, resumed=resumed, on_close=_detach)
     new.config._items.update(staged._items)
     nb_run.on_finish(lambda _r: new._close())
-    _attach(new)
+    _open.append(new)
+    if not create_new:
+        _attach(new)
     global _exit_hooked
     if not _exit_hooked:  # after session.init's own hook: atexit runs this one first
         atexit.register(_finish_at_exit)
