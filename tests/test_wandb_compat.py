@@ -525,6 +525,20 @@ def test_a_notebook_cell_using_wandb_records_points_with_its_cell(workspace: Pat
         shell.run_line_magic("unload_ext", "nbtrack")
 
 
+def test_arrays_and_lists_of_numbers_become_histograms_as_in_w_and_b(workspace: Path) -> None:
+    import numpy as np
+    import torch
+
+    with wandb.init() as run:
+        wandb.log({"array": np.arange(10.0), "tensor": torch.arange(5.0), "lst": [1, 2, 3],
+                   "scalar": np.float32(1.5), "tensor0": torch.tensor(2.0)})
+        assert dict(run.summary.items()) == {"scalar": 1.5, "tensor0": 2.0}
+    history = run.nbtrack_run.history()
+    assert {k: history[k].get("kind", "metric") for k in history} == {
+        "array": "histogram", "tensor": "histogram", "lst": "histogram",
+        "scalar": "metric", "tensor0": "metric"}
+
+
 def test_percent_wandb_is_tolerated_once_nbtrack_wandb_is_imported(workspace: Path) -> None:
     out = run_code("from IPython.core.interactiveshell import InteractiveShell\n"
                    "shell = InteractiveShell.instance()\n"

@@ -49,11 +49,9 @@ def _convert(value: Any) -> Any:
         return Text(value)
     module = type(value).__module__
     if module.startswith(("numpy", "torch", "jax", "tensorflow")):
-        size = getattr(value, "size", None)
-        size = size() if callable(size) and module.startswith("torch") else size
-        numel = getattr(value, "numel", None)
-        count = numel() if callable(numel) else size
-        if count is not None and count != 1:
+        numel = getattr(value, "numel", None)  # torch's count; numpy's and jax's is .size
+        count = numel() if callable(numel) else getattr(value, "size", None)
+        if isinstance(count, int) and count != 1:
             from nbtrack.wandb.data_types import _to_numpy
 
             return Histogram(_to_numpy(value).ravel(), bins=64)
