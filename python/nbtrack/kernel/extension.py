@@ -6,7 +6,7 @@ from typing import Any
 
 from nbtrack import session
 from nbtrack.kernel.hooks import CellHooks, kernel_session
-from nbtrack.kernel.magics import TrackMagics
+from nbtrack.kernel.magics import TrackMagics, tolerate_wandb_magic
 
 _ATTR = "_nbtrack_hooks"
 
@@ -20,6 +20,7 @@ def load(shell: Any) -> None:
     hooks.register()
     setattr(shell, _ATTR, hooks)
     shell.register_magics(TrackMagics(shell, hooks))
+    tolerate_wandb_magic(shell)
 
 
 def unload(shell: Any) -> None:

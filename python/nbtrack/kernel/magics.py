@@ -408,3 +408,15 @@ class TrackMagics(Magics):
 
 
 TrackMagics.track.__doc__ = _help_text()
+
+
+def tolerate_wandb_magic(shell: InteractiveShell | None) -> None:
+    """Make ``%wandb`` (W&B's magic, which shows a run's page) a no-op on ``shell`` when no
+    ``%wandb`` magic exists, so notebooks written for W&B run under ``nbtrack.wandb``."""
+    if shell is None or "wandb" in shell.magics_manager.magics["line"]:
+        return
+
+    def wandb(line: str = "") -> None:
+        """W&B's ``%wandb`` has no local meaning: nbtrack shows runs in the Runs sidebar."""
+
+    shell.register_magic_function(wandb, "line", "wandb")  # type: ignore[arg-type]

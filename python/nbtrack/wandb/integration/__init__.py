@@ -1,0 +1,1 @@
+"""W&B's ``wandb.integration`` paths (``keras``, ``xgboost``, ``lightgbm``)."""
