@@ -32,6 +32,7 @@ from nbtrack.filter import compile_filter, compile_selection, compile_sort
 from nbtrack.model import CellExecution, RunRecord
 from nbtrack.models.command import export_model
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
+from nbtrack.serving.command import serve
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
 
@@ -787,3 +788,4 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
 
 main.add_command(models)
 main.add_command(export_model)
+main.add_command(serve)
