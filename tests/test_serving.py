@@ -560,3 +560,40 @@ def test_mlflows_own_scoring_client_works(model_a: Any, rows: pd.DataFrame) -> N
             predictions_format="ndarray")
     assert predictions.tolist() == model_a.predict(rows).tolist()
     assert np.allclose(proba, model_a.predict_proba(rows))
+
+
+@pytest.mark.slow
+def test_serve_a_registered_model_and_follow_its_alias(
+        workspace: Path, model_a: Any, model_b: Any, rows: pd.DataFrame, tmp_path: Path) -> None:
+    """End to end through the store: needs the model and registry packages (issue 11's other
+    parts); skipped on a branch without them."""
+    pytest.importorskip("nbtrack.models", reason="nbtrack.models is not merged yet")
+    pytest.importorskip("nbtrack.registry", reason="nbtrack.registry is not merged yet")
+    import nbtrack
+
+    run = nbtrack.init("train", capture_env=False, system_metrics=False)
+    first = nbtrack.log_model(model_a, "clf", input_example=rows.head(2))
+    second = nbtrack.log_model(model_b, "clf", input_example=rows.head(2))
+    run.finish()
+    nbtrack.register_model(first, "clf", aliases=["production"])
+    nbtrack.register_model(second, "clf")
+    process, url, lines = _start(["clf@production", "--follow-alias", "--poll", "0.1"],
+                                 tmp_path)
+    try:
+        client = Client(url)
+        before = client.score({"dataframe_split": split(rows)})
+        assert before.json == {"predictions": model_a.predict(rows).tolist()}, "".join(lines)
+        nbtrack.set_alias("clf", "production", 2)
+        replies = [before]
+
+        def switched() -> bool:
+            replies.append(client.score({"dataframe_split": split(rows)}))
+            return bool(replies[-1].json["predictions"] == model_b.predict(rows).tolist())
+
+        _wait_for(switched, "the server to follow the alias")
+        assert all(r.status == 200 for r in replies)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
