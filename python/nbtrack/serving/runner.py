@@ -89,10 +89,10 @@ class ScoringServer:
                      on_ready: Callable[[str], None] | None) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = stop = asyncio.Event()
+        sockets = bind_sockets(self.port, self.host)  # an OSError here: nothing to undo
         executor = ThreadPoolExecutor(self.workers, thread_name_prefix="nbtrack-predict")
         inflight = Inflight()
         server = HTTPServer(make_app(self.holder, executor, inflight))
-        sockets = bind_sockets(self.port, self.host)
         server.add_sockets(sockets)
         self.url = url_of(self.host, sockets[0].getsockname()[1])
         if handle_signals:

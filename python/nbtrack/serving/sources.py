@@ -99,7 +99,7 @@ class PickleSource:
 
     def current_key(self) -> str:
         stat = os.stat(self.path)
-        return f"{stat.st_mtime_ns}-{stat.st_size}-{stat.st_ino}"
+        return f"{self.path.name}@{stat.st_mtime_ns}-{stat.st_size}-{stat.st_ino}"
 
     def load(self, key: str) -> Predictor:
         with open(self.path, "rb") as f:
