@@ -597,3 +597,54 @@ def test_serve_a_registered_model_and_follow_its_alias(
     finally:
         if process.poll() is None:
             process.kill()
+
+
+PARITY_PAYLOADS = [
+    {"dataframe_split": {"columns": ["a", "b"], "index": [5, 6], "data": [[1, 2.5], [3, 4]]}},
+    {"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x"], [3, "y"]]}},
+    {"dataframe_records": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]},
+    {"instances": [[1, 2], [3, 4]]},
+    {"instances": [{"a": 1, "b": [1, 2]}, {"a": 2, "b": [3, 4]}]},
+    {"inputs": {"a": [1, 2], "b": [3.5, 4]}},
+    {"inputs": [[1.5, 2]]},
+    {"inputs": 7},
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body", PARITY_PAYLOADS, ids=lambda b: next(iter(b)))
+def test_inputs_parse_as_mlflows_scoring_server_parses_them(body: dict[str, Any]) -> None:
+    from mlflow.pyfunc.scoring_server import infer_and_parse_data
+
+    from nbtrack.serving import payload
+
+    theirs = infer_and_parse_data(body)
+    ours = payload.parse(json.dumps(body).encode(), "application/json").data
+    assert type(ours) is type(theirs)
+    if isinstance(theirs, pd.DataFrame):
+        pd.testing.assert_frame_equal(ours, theirs)
+    elif isinstance(theirs, dict):
+        assert list(ours) == list(theirs)
+        for name in theirs:
+            np.testing.assert_array_equal(ours[name], theirs[name])
+            assert ours[name].dtype == theirs[name].dtype
+    else:
+        np.testing.assert_array_equal(ours, theirs)
+        assert ours.dtype == theirs.dtype
+
+
+@pytest.mark.slow
+def test_predictions_are_written_as_mlflow_writes_them() -> None:
+    import io
+
+    from mlflow.pyfunc.scoring_server import predictions_to_json
+
+    from nbtrack.serving import responses
+
+    for raw in [np.array([1, 2]), np.array([[0.25, 0.75]]), np.array(["a", None], dtype=object),
+                pd.Series([1.5, 2.5], name="p"), {"x": np.array([1, 2])}, [np.float32(1.5)],
+                pd.DataFrame({"a": [1, 2], "t": pd.to_datetime(["2020-01-01", "2021-06-01"])}),
+                np.array([[b"\x00\x01", b"ab"]]), np.datetime64("2020-01-01")]:
+        theirs = io.StringIO()
+        predictions_to_json(raw, theirs)
+        assert responses.predictions_body(raw).decode() == theirs.getvalue(), raw

@@ -46,7 +46,9 @@ class _Encoder(json.JSONEncoder):
             if o.dtype == object:
                 return [self.default(x) if not _plain(x) else x for x in o.tolist()]
             if o.dtype.kind == "S":
-                return [base64.encodebytes(x).decode("ascii") for x in o.ravel().tolist()]
+                encode = np.vectorize(lambda x: base64.encodebytes(x).decode("ascii"),
+                                      otypes=[str])
+                return encode(o).tolist()
             return o.tolist()
         if isinstance(o, np.datetime64):
             return np.datetime_as_string(o)
