@@ -462,6 +462,9 @@ def test_serve_names_what_is_missing(workspace: Path, tmp_path: Path) -> None:
     result = runner.invoke(main, ["serve", "data:latest"])
     assert result.exit_code == 2
     assert "is a 'dataset' artifact, not a model" in result.output
+    result = runner.invoke(main, ["serve", "clf@production"])
+    assert result.exit_code == 1
+    assert "no registered model named 'clf'" in result.output
     result = runner.invoke(main, ["serve"])
     assert result.exit_code == 2
     assert "give the model to serve" in result.output
@@ -566,10 +569,6 @@ def test_mlflows_own_scoring_client_works(model_a: Any, rows: pd.DataFrame) -> N
 @pytest.mark.slow
 def test_serve_a_registered_model_and_follow_its_alias(
         workspace: Path, model_a: Any, model_b: Any, rows: pd.DataFrame, tmp_path: Path) -> None:
-    """End to end through the store: needs the model and registry packages (issue 11's other
-    parts); skipped on a branch without them."""
-    pytest.importorskip("nbtrack.models", reason="nbtrack.models is not merged yet")
-    pytest.importorskip("nbtrack.registry", reason="nbtrack.registry is not merged yet")
     import nbtrack
 
     run = nbtrack.init("train", capture_env=False, system_metrics=False)

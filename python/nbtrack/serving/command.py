@@ -13,19 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from nbtrack import config
+from nbtrack.cli_support import db_path, workspace_option
 
 if TYPE_CHECKING:
     from nbtrack.serving.holder import ModelSource
-
-#: The key ``nbtrack.cli`` keeps ``--workspace`` under (so ``nbtrack --workspace W serve``
-#: works too); repeated here rather than imported, as ``nbtrack.cli`` imports this module.
-_WORKSPACE = "nbtrack.workspace"
-
-
-def _set_workspace(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    if value is not None:
-        ctx.meta[_WORKSPACE] = value.expanduser().resolve()
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -62,10 +53,7 @@ def _setup_logging() -> None:
               help="Threads answering /invocations concurrently.")
 @click.option("--model-pickle", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               hidden=True, help="Development: serve a pickled object with predict().")
-@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
-              expose_value=False, is_eager=True, callback=_set_workspace,
-              help="Workspace folder holding .nbtrack/ (default: $NBTRACK_DIR or the nearest"
-                   " .nbtrack/ above the working directory).")
+@workspace_option
 def serve(ref: str | None, host: str, port: int, follow_alias: bool, poll: float, trusted: bool,
           workers: int, model_pickle: Path | None) -> None:
     """Serve a model over HTTP with MLflow's scoring protocol.
@@ -91,10 +79,7 @@ def serve(ref: str | None, host: str, port: int, follow_alias: bool, poll: float
     if model_pickle is not None:
         source, label = sources.PickleSource(model_pickle), model_pickle.name
     elif ref:
-        ctx = click.get_current_context()
-        workspace = ctx.meta.get(_WORKSPACE) or config.workspace_dir()
-        source, label = sources.StoreSource(config.db_path(workspace), ref,
-                                            trusted=trusted), ref
+        source, label = sources.StoreSource(db_path(), ref, trusted=trusted), ref
         if follow_alias and sources.is_fixed_ref(ref):
             click.echo(f"warning: {ref} names one version for good: --follow-alias has"
                        " nothing to follow", err=True)
@@ -115,11 +100,11 @@ def run(source: ModelSource, label: str, *, host: str, port: int, poll: float | 
     holder = ModelHolder(source)
     try:
         loaded = holder.load()
-    except LookupError as exc:
+    except LookupError as exc:  # no such model, alias, version or run
         _fail(str(exc.args[0] if exc.args else exc))
-    except ValueError as exc:
+    except ValueError as exc:  # not a model, or not a reference
         _fail(str(exc), 2)
-    except Exception as exc:
+    except Exception as exc:  # UntrustedModelError, a framework failing to load...
         _fail(f"could not load {label}: {type(exc).__name__}: {exc}")
     if not is_loopback(host):
         log.warning("WARNING: listening on %s with no authentication: anyone who can reach"

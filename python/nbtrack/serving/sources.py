@@ -1,24 +1,17 @@
 """Where ``nbtrack serve`` gets its model: :class:`StoreSource` (a model ref in the store), or
 :class:`PickleSource` (a pickled object with ``predict``; development and benchmarks only).
 
-``StoreSource`` keys are artifact version ids. Refs:
-
-- registry refs ``name@alias``, ``name/3``, ``models:/name@alias``, ``models:/name/3``:
-  ``nbtrack.registry.resolve_version(db, ref)``;
-- ``runs:/<run>/<name>``: ``nbtrack.models.refs.resolve_run_ref(db, ref)``;
-- artifact refs ``name``, ``name:v3``, ``name:alias`` (an artifact of type ``model``): the
-  artifact store.
-
-The model is loaded with ``nbtrack.models.load_version(db_path, version_id, trusted=...)``.
-Those modules are imported when used.
+``StoreSource`` keys are artifact version ids. Its refs are registered versions
+(``name@alias``, ``name/3``, ``models:/name@alias``, ``models:/name/3``), artifacts of type
+``model`` (``name``, ``name:v3``, ``name:alias``) and ``runs:/<run>/<name>``, all resolved by
+``nbtrack.models.refs.resolve``. The model is loaded with ``nbtrack.models.load_version(db_path,
+version_id, trusted=...)``. Both are imported when used (they bring in the frameworks).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import pickle
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +19,6 @@ from nbtrack.serving.holder import Predictor
 from nbtrack.store import access
 
 MODEL_TYPE = "model"
-
-
-def is_registry_ref(ref: str) -> bool:
-    """``models:/...``, ``name@alias`` and ``name/3`` name registered model versions."""
-    if ref.startswith("runs:/"):
-        return False
-    return ref.startswith("models:/") or "@" in ref or "/" in ref
 
 
 def is_fixed_ref(ref: str) -> bool:
@@ -48,22 +34,13 @@ def is_fixed_ref(ref: str) -> bool:
     return selector[:1] == "v" and selector[1:].isdigit()
 
 
-def _provided(module: str, name: str) -> Callable[..., Any]:
-    """``module.name``, imported now (the model and registry packages load heavy frameworks)."""
-    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
-    return function
-
-
 def resolve_version_id(db: Any, ref: str) -> int:
-    """The artifact version id ``ref`` names now (raises ``LookupError`` or ``ValueError``)."""
-    if ref.startswith("runs:/"):
-        return int(_provided("nbtrack.models.refs", "resolve_run_ref")(db, ref))
-    if is_registry_ref(ref):
-        return int(_provided("nbtrack.registry", "resolve_version")(db, ref))
-    from nbtrack.artifacts.names import parse_ref
+    """The artifact version id ``ref`` names now, checked to be a model (``LookupError`` when
+    it names nothing, ``ValueError`` when it is no model or not a reference)."""
+    from nbtrack.models.refs import resolve
     from nbtrack.store import artifacts as stored
 
-    row = stored.resolve(db, *parse_ref(ref))
+    row = stored.version(db, resolve(db, ref))
     if row.type != MODEL_TYPE:
         raise ValueError(f"{row.name}:v{row.number} is a {row.type!r} artifact, not a model")
     return row.id
@@ -82,9 +59,9 @@ class StoreSource:
             return str(resolve_version_id(db, self.ref))
 
     def load(self, key: str) -> Predictor:
-        load_version = _provided("nbtrack.models", "load_version")
-        model: Predictor = load_version(self.db_path, int(key), trusted=self.trusted)
-        return model
+        from nbtrack.models import load_version
+
+        return load_version(self.db_path, int(key), trusted=self.trusted)
 
 
 class PickleSource:
