@@ -1,22 +1,22 @@
 """Serving a scikit-learn model: nbtrack's scoring server beside ``mlflow models serve``.
 
 Run: ``python benchmarks/bench_serving.py [--clients 1,8] [--seconds 10]`` (prints figures;
-asserts nothing). One fitted model (a LogisticRegression on 4 features), served in the same run
-on the same machine by
+asserts nothing). One fitted model (a LogisticRegression on 4 named features), with the same
+signature on both sides (inferred from the same input example), served in the same run on the
+same machine by
 
-- ``nbtrack serve`` (for now from a pickle, the hidden ``--model-pickle`` development option;
-  once the model registry is merged this becomes ``nbtrack serve NAME@ALIAS``), and
-- ``mlflow models serve -m DIR --env-manager local`` (the model saved with
-  ``mlflow.sklearn.save_model``, no signature on either side),
+- ``nbtrack serve bench-clf@production`` (logged with ``nbtrack.log_model`` and registered in
+  a temporary workspace), and
+- ``mlflow models serve -m DIR --env-manager local`` (saved with ``mlflow.sklearn.save_model``),
 
 each with its default settings (nbtrack: one process, 4 prediction threads; MLflow: one uvicorn
 worker, which logs every request to stdout, sent here to /dev/null). The load is a small
 ``dataframe_split`` request (``--rows`` rows) sent by N client threads, each on its own
 keep-alive connection, for ``--seconds`` after a warm-up; the same Python client for both.
 Figures: requests/s and p50/p99 latency. The floor, measured in the same run: the same request
-parsed, predicted and serialized in-process with no HTTP (``nbtrack.serving.scoring.invoke``),
-one thread - the work a server cannot avoid. The client shares the machine's cores with the
-server, so absolute figures understate a server on its own machine; the comparison is fair.
+parsed, predicted (by the bare estimator) and serialized in-process with no HTTP, one thread -
+the work a server cannot avoid. The client shares the machine's cores with the server, so
+absolute figures understate a server on its own machine; the comparison is fair.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import argparse
 import http.client
 import json
 import os
-import pickle
 import re
 import shutil
 import signal
@@ -61,6 +60,18 @@ def request_body(rows: int) -> bytes:
 
     data = np.round(np.random.default_rng(1).normal(size=(rows, 4)) + 1, 3).tolist()
     return json.dumps({"dataframe_split": {"columns": COLUMNS, "data": data}}).encode()
+
+
+def log_and_register(model: Any, example: Any, workspace: Path) -> None:
+    """Log ``model`` in a new workspace and register it as ``bench-clf@production``."""
+    import nbtrack
+
+    workspace.mkdir()
+    os.environ["NBTRACK_DIR"] = str(workspace)
+    run = nbtrack.init("bench-serving", capture_env=False, system_metrics=False)
+    version = nbtrack.log_model(model, "bench-clf", input_example=example)
+    run.finish()
+    nbtrack.register_model(version, "bench-clf", aliases=["production"])
 
 
 def floor(model: Any, body: bytes, seconds: float) -> tuple[float, float]:
@@ -178,7 +189,13 @@ def main() -> None:
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
 
+    import logging
+    import warnings
+
     import mlflow.sklearn
+
+    logging.getLogger("mlflow").setLevel(logging.ERROR)  # pip-requirement notes on save
+    warnings.filterwarnings("ignore", category=UserWarning, module="mlflow")
 
     model = fit_model()
     body = request_body(args.rows)
@@ -188,12 +205,13 @@ def main() -> None:
     expected = model.predict(pd.DataFrame(frame["data"], columns=frame["columns"])).tolist()
     tmp = Path(tempfile.mkdtemp(prefix="nbtrack-bench-serving-"))
     try:
-        pickled = tmp / "model.pkl"
-        pickled.write_bytes(pickle.dumps(model))
+        example = pd.DataFrame(frame["data"][:2], columns=frame["columns"])
+        workspace = tmp / "workspace"
+        log_and_register(model, example, workspace)
         mlflow_dir = tmp / "mlflow-model"
-        mlflow.sklearn.save_model(model, str(mlflow_dir))
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "python"), "MLFLOW_TRACKING_URI":
-               (tmp / "mlruns").as_uri()}
+        mlflow.sklearn.save_model(model, str(mlflow_dir), input_example=example)
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "python"), "NBTRACK_DIR": str(workspace),
+               "MLFLOW_TRACKING_URI": (tmp / "mlruns").as_uri()}
         bindir = Path(sys.executable).parent
         mlflow_bin = shutil.which("mlflow", path=str(bindir)) or "mlflow"
         env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
@@ -203,8 +221,8 @@ def main() -> None:
         print(f"floor (parse + predict + serialize in-process, 1 thread):"
               f" {floor_rps:,.0f} req/s, {floor_ms:.2f} ms")
         servers = {
-            "nbtrack serve": ([sys.executable, "-m", "nbtrack", "serve", "--model-pickle",
-                               str(pickled), "--port", "0"], r"at http://127\.0\.0\.1:(\d+) "),
+            "nbtrack serve": ([sys.executable, "-m", "nbtrack", "serve", "bench-clf@production",
+                               "--port", "0"], r"at http://127\.0\.0\.1:(\d+) "),
             "mlflow models serve": ([mlflow_bin, "models", "serve", "-m", str(mlflow_dir),
                                      "--env-manager", "local", "--host", "127.0.0.1",
                                      "--port", str(free_port())], r"127\.0\.0\.1:(\d+)"),
