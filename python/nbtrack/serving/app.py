@@ -14,6 +14,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 import tornado.web
+from tornado.iostream import StreamClosedError
 
 from nbtrack import __version__
 from nbtrack.serving import responses
@@ -107,18 +108,20 @@ class InvocationsHandler(_Handler):
 
     async def post(self) -> None:
         model = self.holder.current  # read once: a model switch never splits a request
-        self.inflight.enter()
+        self.inflight.enter()  # until the answer is written: a shutdown waits for it
         try:
             answer = await asyncio.get_running_loop().run_in_executor(
                 self.executor, invoke, model, self.request.body,
                 self.request.headers.get("Content-Type"))
+            self.set_status(answer.status)
+            self.set_header(MODEL_HEADER, model.label)
+            if self.inflight.draining:
+                self.set_header("Connection", "close")
+            await self.finish(answer.body)
+        except StreamClosedError:
+            pass  # the client went away; nobody to answer
         finally:
             self.inflight.leave()
-        self.set_status(answer.status)
-        self.set_header(MODEL_HEADER, model.label)
-        if self.inflight.draining:
-            self.set_header("Connection", "close")
-        self.finish(answer.body)
 
 
 class NotFoundHandler(_Handler):
