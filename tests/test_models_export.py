@@ -70,6 +70,22 @@ def test_sklearn_export_loads_in_mlflow_and_predicts_the_same(workspace, iris, t
     assert list(example.columns) == list(X.columns) and len(example) == 3
 
 
+def test_models_export_is_export_model_for_a_registered_model(workspace, iris, tmp_path):
+    import mlflow.pyfunc
+
+    X, y = iris
+    clf = LogisticRegression(max_iter=500).fit(X, y)
+    with nbtrack.init():
+        nbtrack.log_model(clf, "iris-clf", input_example=X.head(3))
+    nbtrack.register_model("iris-clf:v0", "iris", aliases=["production"])
+    out = tmp_path / "exported"
+    result = CliRunner().invoke(main, ["--workspace", str(workspace), "models", "export",
+                                       "iris@production", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(mlflow.pyfunc.load_model(str(out)).predict(X),
+                                  clf.predict(X))
+
+
 def test_export_refuses_what_this_workspace_did_not_log(workspace, iris, tmp_path):
     X, y = iris
     clf = LogisticRegression(max_iter=500).fit(X, y)

@@ -33,6 +33,7 @@ from nbtrack.importers.command import import_ as import_command
 from nbtrack.model import CellExecution, RunRecord
 from nbtrack.models.command import export_model
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
+from nbtrack.serving.command import serve
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
 
@@ -789,3 +790,7 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
 main.add_command(models)
 main.add_command(export_model)
 main.add_command(import_command)
+main.add_command(serve)
+# The model commands also under `nbtrack models` (as `models serve` / `models export`).
+models.add_command(serve)
+models.add_command(export_model, name="export")
