@@ -508,8 +508,13 @@ def test_a_notebook_cell_using_wandb_records_points_with_its_cell(workspace: Pat
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.testing.globalipapp import start_ipython
 
+    import wandb.jupyter as real_wandb_jupyter
+
     start_ipython()
     shell = InteractiveShell.instance()
+    # The real wandb, once imported anywhere in the kernel, registers its own %wandb (which asks
+    # for an API key): with nbtrack.wandb imported, nbtrack's no-op takes its place.
+    real_wandb_jupyter._load_ipython_extension(shell)
     shell.run_line_magic("load_ext", "nbtrack")
     try:
         source = ("import nbtrack.wandb as wandb\nrun = wandb.init(project='nb')\n"

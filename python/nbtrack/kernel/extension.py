@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from nbtrack import session
@@ -20,7 +21,8 @@ def load(shell: Any) -> None:
     hooks.register()
     setattr(shell, _ATTR, hooks)
     shell.register_magics(TrackMagics(shell, hooks))
-    tolerate_wandb_magic(shell)
+    # With nbtrack.wandb imported, W&B calls record locally: its %wandb replaces W&B's own.
+    tolerate_wandb_magic(shell, replace="nbtrack.wandb" in sys.modules)
 
 
 def unload(shell: Any) -> None:

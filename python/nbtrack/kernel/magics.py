@@ -410,10 +410,12 @@ class TrackMagics(Magics):
 TrackMagics.track.__doc__ = _help_text()
 
 
-def tolerate_wandb_magic(shell: InteractiveShell | None) -> None:
+def tolerate_wandb_magic(shell: InteractiveShell | None, replace: bool = False) -> None:
     """Make ``%wandb`` (W&B's magic, which shows a run's page) a no-op on ``shell`` when no
-    ``%wandb`` magic exists, so notebooks written for W&B run under ``nbtrack.wandb``."""
-    if shell is None or "wandb" in shell.magics_manager.magics["line"]:
+    ``%wandb`` magic exists (or, with ``replace``, in place of W&B's own: importing
+    ``nbtrack.wandb`` says the notebook records locally, where W&B's magic would ask for an
+    API key), so notebooks written for W&B run under ``nbtrack.wandb``."""
+    if shell is None or ("wandb" in shell.magics_manager.magics["line"] and not replace):
         return
 
     def wandb(line: str = "") -> None:

@@ -377,13 +377,13 @@ def __getattr__(name: str) -> Any:
 
 
 def _tolerate_magic() -> None:
-    """In IPython, make ``%wandb`` a no-op line magic if nothing else defines it."""
+    """In IPython, make ``%wandb`` a no-op line magic (also in place of W&B's own)."""
     if "IPython" not in sys.modules:
         return
     try:
         from nbtrack.kernel.magics import tolerate_wandb_magic
 
-        tolerate_wandb_magic(sys.modules["IPython"].get_ipython())
+        tolerate_wandb_magic(sys.modules["IPython"].get_ipython(), replace=True)
     except Exception:  # noqa: BLE001 - a convenience, never an import error
         pass
 
