@@ -363,7 +363,7 @@ class Run:
         """Write every point still queued and mark the run ``status``; idempotent."""
         if self._done:
             return
-        if status not in ("finished", "failed", "interrupted", "crashed"):
+        if status not in ("finished", "failed", "interrupted", "crashed", "pruned"):
             raise ValueError(f"unknown final status {status!r}")
         self._done = True
         rec = self.recorder
