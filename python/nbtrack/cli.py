@@ -35,6 +35,7 @@ from nbtrack.models.command import export_model
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
+from nbtrack.sweeps.command import sweep, sweeps
 
 #: Runs read per query when streaming ``list --json/--csv`` and ``export``.
 _PAGE = 500
@@ -789,3 +790,5 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
 main.add_command(models)
 main.add_command(export_model)
 main.add_command(import_command)
+main.add_command(sweeps)
+main.add_command(sweep)

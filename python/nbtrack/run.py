@@ -336,13 +336,15 @@ class Run:
                 for media_tap in self._media_taps:
                     media_tap.append((key, step))
 
-    def tap(self) -> list[Any]:
+    def tap(self, sink: list[Any] | None = None) -> list[Any]:
         """A list that receives every future ``log()`` entry of this live run (for live views).
 
         Entries are ``(run number, step, time, cell, keys, values)``; the consumer pops them
         (``list.pop(0)`` or swap-and-clear) from its own thread. :meth:`untap` stops it.
+        ``sink`` (a list subclass) is appended to in the logging thread, after the entry is
+        queued: a sweep trial reports its metric to Optuna there.
         """
-        sink: list[Any] = []
+        sink = [] if sink is None else sink
         self._taps = (*self._taps, sink)
         return sink
 
