@@ -44,18 +44,19 @@ class Sweep:
 
     def __init__(self, name: str, *, storage: Any = None,
                  workspace: str | os.PathLike[str] | None = None,
-                 stop_reason: str | None = None) -> None:
+                 stop_reason: str | None = None, study: Any = None) -> None:
         self.name = name
         self.workspace = (Path(workspace).expanduser().resolve() if workspace
                           else _config.workspace_dir())
         self._storage_arg = storage
         self.stop_reason = stop_reason
-        self._study: Any = None
+        self._study: Any = study
 
     # -- the study ---------------------------------------------------------------------------
     @property
     def study(self) -> Any:
-        """The Optuna study (``optuna.Study``), loaded once."""
+        """The Optuna study (``optuna.Study``): the one the sweep ran, else loaded once (with
+        Optuna's default sampler: the plan's is in :attr:`plan`)."""
         if self._study is None:
             import optuna
 

@@ -147,7 +147,7 @@ def sweep(
         view.close("interrupted")
         raise
     view.close(reason)
-    return Sweep(name, storage=storage, workspace=ws, stop_reason=reason)
+    return Sweep(name, storage=storage, workspace=ws, stop_reason=reason, study=study)
 
 
 def _name(name: str | None, resume: bool, storage: Any, workspace: Path) -> str:

@@ -169,6 +169,8 @@ def run_trial(study: Any, trial: Any, plan: Plan, objective: Callable[[dict[str,
         print(f"nbtrack: trial {trial.number} failed:\n{text}", file=sys.stderr)
     finally:
         _current.trial = None
+    if run is not None:
+        run.untap(reporter)  # what is logged from here on is not the objective's reporting
     if outcome.status == "finished":
         _value_of(returned, run, plan.metric, reporter, outcome)
     _end(study, trial, run, reporter, outcome, started)
