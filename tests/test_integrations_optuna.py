@@ -119,7 +119,7 @@ def test_pruned_and_failed_trials_keep_their_state(workspace: Path) -> None:
     states = [t.state.name for t in study.trials]
     assert states == ["COMPLETE", "PRUNED", "FAIL", "FAIL"]
     runs = [trial_run(study, n) for n in range(4)]
-    assert [r.status for r in runs] == ["finished", "finished", "failed", "failed"]
+    assert [r.status for r in runs] == ["finished", "pruned", "failed", "failed"]
     assert [r.summary["state"] for r in runs] == states
     assert runs[1].params == study.trials[1].params
     for run, trial in zip(runs, study.trials):

@@ -505,10 +505,9 @@ def test_values_nbtrack_cannot_store_are_dropped_with_a_note(workspace: Path) ->
 
 
 def test_a_notebook_cell_using_wandb_records_points_with_its_cell(workspace: Path) -> None:
+    import wandb.jupyter as real_wandb_jupyter
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.testing.globalipapp import start_ipython
-
-    import wandb.jupyter as real_wandb_jupyter
 
     start_ipython()
     shell = InteractiveShell.instance()

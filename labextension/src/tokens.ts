@@ -6,7 +6,13 @@
  */
 
 /** model.RunStatus */
-export type RunStatus = 'running' | 'finished' | 'failed' | 'crashed' | 'interrupted';
+export type RunStatus =
+  | 'running'
+  | 'finished'
+  | 'failed'
+  | 'crashed'
+  | 'interrupted'
+  | 'pruned';
 
 /** model.CellOutcome */
 export type CellOutcome = 'ok' | 'error' | 'interrupted';

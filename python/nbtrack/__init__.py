@@ -50,6 +50,17 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
         use_artifact,
     )
     from nbtrack.store.queries import RunNotFound
+    from nbtrack.sweeps import (
+        Sweep,
+        SweepNotFound,
+        choice,
+        constant,
+        get_sweep,
+        intrange,
+        loguniform,
+        uniform,
+    )
+    from nbtrack.sweeps.sweep import sweep
 
 #: Public name -> the module that defines it.
 _LAZY = {
@@ -72,6 +83,8 @@ _LAZY = {
                     "nbtrack.registry"),
     **dict.fromkeys(("Audio", "Histogram", "Html", "Image", "Table", "Text"),
                     "nbtrack.media.values"),
+    **dict.fromkeys(("Sweep", "SweepNotFound", "choice", "constant", "get_sweep", "intrange",
+                     "loguniform", "sweep", "uniform"), "nbtrack.sweeps"),
 }
 
 __version__ = "0.1.0"
@@ -115,15 +128,21 @@ __all__ = [
     "RunList",
     "RunNotFound",
     "StoreUnavailableError",
+    "Sweep",
+    "SweepNotFound",
     "TrackingWarning",
     "active_run",
     "autolog",
+    "choice",
+    "constant",
     "delete_alias",
     "diff",
     "finish",
     "get_model",
     "get_run",
+    "get_sweep",
     "init",
+    "intrange",
     "leaderboard",
     "lineage",
     "list_models",
@@ -131,6 +150,7 @@ __all__ = [
     "log",
     "log_artifact",
     "log_model",
+    "loguniform",
     "plot",
     "register_model",
     "runs",
@@ -140,6 +160,8 @@ __all__ = [
     "show_runs",
     "sql",
     "status",
+    "sweep",
+    "uniform",
     "use_artifact",
 ]
 

@@ -22,7 +22,8 @@ import altair as alt
 from nbtrack.model import MetricSeries, RunRecord, run_label
 from nbtrack.store.downsample import downsample
 
-__all__ = ["curve_rows", "curves", "live_curves", "parallel", "plot", "scatter", "to_spec"]
+__all__ = ["curve_rows", "curves", "importance", "live_curves", "optimization_history", "parallel",
+           "plot", "scatter", "to_spec"]
 
 #: The name of the inline dataset in every spec made here.
 DATA_NAME = "nbtrack"
@@ -393,6 +394,52 @@ def _parallel_row(
     return {"run": _run_label(r), "run_id": r["id"], "dim": dim,
             "raw": _text(raw) if not _finite(raw) else raw, "pos": pos,
             "metric": float(measured)}
+
+
+def optimization_history(
+    points: Sequence[Mapping[str, Any]], metric: str, goal: str = "minimize"
+) -> alt.TopLevelMixin:
+    """A sweep's optimization history: each trial's value (``{"trial", "value", "status"}``;
+    pruned trials hollow) and a step line of the best finished value so far."""
+    rows: list[dict[str, Any]] = []
+    best: float | None = None
+    for p in sorted(points, key=lambda p: p["trial"]):
+        value = p["value"]
+        if not _finite(value):
+            continue
+        if p.get("status", "finished") == "finished":
+            better = best is None or (value < best if goal.startswith("min") else value > best)
+            best = float(value) if better else best
+        rows.append({"trial": p["trial"], "value": float(value),
+                     "status": p.get("status", "finished"), "best": best})
+    x = alt.X("trial:Q", title="trial", axis=alt.Axis(tickMinStep=1))
+    points_layer = alt.Chart().mark_point(size=40).encode(
+        x=x, y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+        color=alt.Color("status:N", title="status",
+                        scale=alt.Scale(domain=["finished", "pruned"],
+                                        range=["#1976d2", _GREY])),
+        tooltip=[alt.Tooltip("trial:Q"), alt.Tooltip("value:Q", format=".6~g"),
+                 alt.Tooltip("status:N")])
+    best_layer = alt.Chart().transform_filter("datum.best != null").mark_line(
+        interpolate="step-after", color="#ef6c00").encode(
+        x=x, y="best:Q", tooltip=[alt.Tooltip("best:Q", title="best so far", format=".6~g")])
+    chart = alt.layer(points_layer, best_layer, data=alt.InlineData(values=rows)).properties(
+        title=f"{metric}: {goal}", background="transparent", **_SINGLE)
+    return _configured(chart)
+
+
+def importance(values: Mapping[str, float]) -> alt.TopLevelMixin:
+    """Parameter importance (name -> share) as horizontal bars, most important first."""
+    ranked = sorted(((k, float(v)) for k, v in values.items() if _finite(v)),
+                    key=lambda kv: -kv[1])
+    rows = [{"param": k, "importance": v} for k, v in ranked]
+    chart = alt.Chart(alt.InlineData(values=rows)).mark_bar(color="#1976d2").encode(
+        x=alt.X("importance:Q", title="importance", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("param:N", sort=[k for k, _v in ranked], title=None),
+        tooltip=[alt.Tooltip("param:N"), alt.Tooltip("importance:Q", format=".3f")],
+    ).properties(width=_SINGLE["width"], height=max(40, 24 * len(rows)),
+                 background="transparent", title="parameter importance")
+    return _configured(chart)
 
 
 def _configured(chart: Any) -> alt.TopLevelMixin:

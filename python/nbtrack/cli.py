@@ -36,6 +36,7 @@ from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write
 from nbtrack.serving.command import serve
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
+from nbtrack.sweeps.command import sweep, sweeps
 
 #: Runs read per query when streaming ``list --json/--csv`` and ``export``.
 _PAGE = 500
@@ -794,3 +795,5 @@ main.add_command(serve)
 # The model commands also under `nbtrack models` (as `models serve` / `models export`).
 models.add_command(serve)
 models.add_command(export_model, name="export")
+main.add_command(sweeps)
+main.add_command(sweep)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-RunStatus = Literal["running", "finished", "failed", "crashed", "interrupted"]
-RUN_STATUSES: tuple[str, ...] = ("running", "finished", "failed", "crashed", "interrupted")
+#: ``pruned``: a sweep trial its pruner stopped early (see :mod:`nbtrack.sweeps`).
+RunStatus = Literal["running", "finished", "failed", "crashed", "interrupted", "pruned"]
+RUN_STATUSES: tuple[str, ...] = ("running", "finished", "failed", "crashed", "interrupted",
+                                 "pruned")
 CellOutcome = Literal["ok", "error", "interrupted"]
 ChangeKind = Literal["added", "changed", "deleted"]
 

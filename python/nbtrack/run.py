@@ -336,13 +336,15 @@ class Run:
                 for media_tap in self._media_taps:
                     media_tap.append((key, step))
 
-    def tap(self) -> list[Any]:
+    def tap(self, sink: list[Any] | None = None) -> list[Any]:
         """A list that receives every future ``log()`` entry of this live run (for live views).
 
         Entries are ``(run number, step, time, cell, keys, values)``; the consumer pops them
         (``list.pop(0)`` or swap-and-clear) from its own thread. :meth:`untap` stops it.
+        ``sink`` (a list subclass) is appended to in the logging thread, after the entry is
+        queued: a sweep trial reports its metric to Optuna there.
         """
-        sink: list[Any] = []
+        sink = [] if sink is None else sink
         self._taps = (*self._taps, sink)
         return sink
 
@@ -363,7 +365,7 @@ class Run:
         """Write every point still queued and mark the run ``status``; idempotent."""
         if self._done:
             return
-        if status not in ("finished", "failed", "interrupted", "crashed"):
+        if status not in ("finished", "failed", "interrupted", "crashed", "pruned"):
             raise ValueError(f"unknown final status {status!r}")
         self._done = True
         rec = self.recorder

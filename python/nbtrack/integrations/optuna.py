@@ -28,8 +28,9 @@ from nbtrack.integrations.scope import require
 from nbtrack.recorder import warn
 from nbtrack.run import Run, check_tags
 
-#: Optuna's trial states -> the run's final status. A pruned trial ended as planned.
-STATUS = {"COMPLETE": "finished", "PRUNED": "finished", "FAIL": "failed"}
+#: Optuna's trial states -> the run's final status (a pruned trial reads ``pruned``, as
+#: :mod:`nbtrack.sweeps` trials do).
+STATUS = {"COMPLETE": "finished", "PRUNED": "pruned", "FAIL": "failed"}
 
 
 class NbtrackCallback:

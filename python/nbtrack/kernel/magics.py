@@ -184,6 +184,10 @@ def _help_text() -> str:
         for name, subparser in choices.items():
             parts.append(f"--- %track {name} ---\n{subparser.format_help()}")
     parts.append(build_cell_parser().format_help())
+    from nbtrack.sweeps.magic import build_parser as sweep_parser
+
+    parts.append(sweep_parser().format_help() + "  name=distribution  e.g. lr=loguniform(1e-4,"
+                 "1e-1) depth=intrange(2,8) opt=choice('adam','sgd') bs=[16,32]\n")
     return "\n".join(parts)
 
 
@@ -360,6 +364,9 @@ class TrackMagics(Magics):
 
     @cell_magic("track")  # type: ignore[arg-type]  # IPython's decorator is typed for functions
     def track_cell(self, line: str, cell: str) -> Any:
+        first, _, rest = line.strip().partition(" ")
+        if first == "sweep":  # %%track sweep NAME --trials 20 lr=loguniform(1e-4,1e-1) ...
+            return self._sweep_cell(rest, cell)
         args = parse_line(self.cell_parser, line)
         run = self._start(args)
         chart = None
@@ -378,6 +385,16 @@ class TrackMagics(Magics):
                 chart.close_live()
         run.finish("finished")
         return result
+
+    def _sweep_cell(self, line: str, cell: str) -> Any:
+        """The cell as the objective of a sweep (see :mod:`nbtrack.sweeps.magic`)."""
+        from nbtrack.sweeps.magic import sweep_cell
+
+        try:
+            return sweep_cell(line, cell, run_body=self._run_body,
+                              namespace=self._shell().user_ns)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
 
     def _live_chart(self, run: nbtrack.Run, plot: str | None) -> Any:
         try:
