@@ -461,11 +461,33 @@ def test_context_manager_marks_a_failed_run(workspace: Path) -> None:
     assert run.nbtrack_run.history("a").values("a") == [1]
 
 
-def test_sweeps_fail_clearly_and_cloud_only_calls_warn_once(workspace: Path) -> None:
-    with pytest.raises(NotImplementedError, match="sweeps"):
+def test_the_sweeps_quickstart_runs_on_nbtrack_sweeps(workspace: Path) -> None:
+    out = last_json(run_script("sweep_quickstart", workspace))
+    trials = out["trials"]
+    assert len(trials) == 5 and {t["id"] for t in trials} == {out["sweep_id"]}
+    sweep = nbtrack.get_sweep("sweep", workspace=workspace)
+    runs = nbtrack.runs(tag="sweep=sweep")
+    assert len(runs) == 5 and {r.status for r in runs} == {"finished"}
+    by_config = {json.dumps(t["config"], sort_keys=True): t for t in trials}
+    for run in runs:
+        config = {k: run.params[k] for k in ("batch_size", "epochs", "lr")}
+        assert config["batch_size"] in (16, 32, 64) and config["epochs"] in (2, 3, 4)
+        assert 0.0001 <= config["lr"] <= 0.1
+        trial = by_config[json.dumps(config, sort_keys=True)]
+        assert run.history("val_acc").values("val_acc")[-1] == pytest.approx(trial["val_acc"])
+        assert len(run.history("val_acc").values("val_acc")) == trial["steps"]
+    assert sweep.best_value == pytest.approx(max(t["val_acc"] for t in trials))
+
+
+def test_bad_sweeps_fail_clearly_and_cloud_only_calls_warn_once(workspace: Path) -> None:
+    with pytest.raises(wandb.Error, match="sweep configuration"):
         wandb.sweep({"method": "grid"})
-    with pytest.raises(NotImplementedError, match="sweeps"):
+    with pytest.raises(ValueError, match="normal"):
+        wandb.sweep({"method": "random", "parameters": {"x": {"distribution": "normal"}}})
+    with pytest.raises(wandb.Error, match="unknown sweep 'abc'"):
         wandb.agent("abc", function=print)
+    with pytest.raises(NotImplementedError, match="scheduler"):
+        wandb.controller("abc")
     assert wandb.login() is True
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -159,6 +159,12 @@ def init(
     id = id or os.environ.get("WANDB_RUN_ID")
     notebook = _in_notebook()
 
+    from nbtrack.wandb import sweeps as _sweeps
+
+    if _sweeps.trial.current is not None and run is None:  # inside wandb.agent's function
+        return _attach_trial(*_sweeps.trial.current, project=project, group=group,
+                             job_type=job_type, entity=entity, config=config, name=name,
+                             notes=notes, tags=tags)
     previous = run
     create_new = reinit == "create_new"
     if previous is not None and not create_new:
@@ -215,6 +221,41 @@ def init(
     if not _exit_hooked:  # after session.init's own hook: atexit runs this one first
         atexit.register(_finish_at_exit)
         _exit_hooked = True
+    return new
+
+
+def _attach_trial(sweep_id: str, params: dict[str, Any], *, project: str | None,
+                  group: str | None, job_type: str | None, entity: str | None, config: Any,
+                  name: str | None, notes: str | None, tags: Sequence[str] | None) -> WandbRun:
+    """``wandb.init()`` inside ``wandb.agent``: a W&B run over the trial's nbtrack run, its
+    config the trial's params (over what ``config=`` gives), left to the sweep to finish."""
+    from nbtrack import config as nb_config
+    from nbtrack import session
+
+    nb_run = session.active_run()
+    if nb_run is None:  # pragma: no cover - the sweep starts the trial's run first
+        raise Error("wandb.init() in an agent found no trial run")
+    if name:
+        nb_run.name = name
+    if notes:
+        nb_run.notes = notes
+    meta = [f"{prefix}{value}" for prefix, value in zip(
+        META_TAGS, (project, group, job_type)) if value]
+    if tags or meta:
+        nb_run.tags = [*nb_run.tags, *(tags or ()), *meta]
+    staged = Config()
+    staged.update(parse_config(config), allow_val_change=True)
+    staged.update(params, allow_val_change=True)  # the sweep's values win, as in W&B
+    new = WandbRun(nb_run, project=project, group=group, job_type=job_type, entity=entity,
+                   root_dir=nb_config.db_path(nb_run.workspace).parent, allow_val_change=False,
+                   on_close=_detach, owns_run=False)
+    new.sweep_id = sweep_id
+    new.config._items.update(staged._items)
+    extra = {k: v for k, v in staged.as_dict().items() if k not in params}
+    if extra:
+        nb_run.config.update(extra)
+    _open.append(new)
+    _attach(new)
     return new
 
 
@@ -291,22 +332,33 @@ def teardown(*args: Any, **kwargs: Any) -> None:
 
 
 class SweepsNotSupportedError(Error, NotImplementedError):
-    """W&B sweeps (``wandb.sweep``/``wandb.agent``) have no nbtrack counterpart yet."""
+    """A part of W&B sweeps nbtrack does not run (``wandb.controller``: W&B's server-side
+    scheduler; ``wandb.sweep``/``wandb.agent`` run on nbtrack's own sweeps)."""
 
 
 def _no_sweeps(call: str) -> SweepsNotSupportedError:
     return SweepsNotSupportedError(
-        f"nbtrack.wandb: {call}() is part of W&B sweeps, which nbtrack does not run yet (the "
-        "sweeps feature will); meanwhile drive the search yourself (e.g. an Optuna study) and"
-        " call wandb.init()/wandb.log() in each trial")
+        f"nbtrack.wandb: {call}() drives W&B's server-side sweep scheduler, which has no local"
+        " counterpart; wandb.sweep(config) + wandb.agent(sweep_id, function=...) run the sweep"
+        " on nbtrack's sweeps (Optuna)")
 
 
-def sweep(sweep: Any = None, *args: Any, **kwargs: Any) -> str:
-    raise _no_sweeps("wandb.sweep")
+def sweep(sweep: Any = None, entity: str | None = None, project: str | None = None,
+          prior_runs: Any = None) -> str:
+    """``wandb.sweep``: keep a W&B sweep configuration and return its id; see
+    :mod:`nbtrack.wandb.sweeps`."""
+    from nbtrack.wandb import sweeps
+
+    return sweeps.sweep(sweep, entity=entity, project=project, prior_runs=prior_runs)
 
 
-def agent(sweep_id: Any = None, *args: Any, **kwargs: Any) -> None:
-    raise _no_sweeps("wandb.agent")
+def agent(sweep_id: str, function: Any = None, entity: str | None = None,
+          project: str | None = None, count: int | None = None) -> None:
+    """``wandb.agent``: run trials of a sweep, each calling ``function()``; see
+    :mod:`nbtrack.wandb.sweeps`."""
+    from nbtrack.wandb import sweeps
+
+    sweeps.agent(sweep_id, function=function, entity=entity, project=project, count=count)
 
 
 def controller(*args: Any, **kwargs: Any) -> None:

@@ -70,8 +70,11 @@ class WandbRun:
                  group: str | None = None, job_type: str | None = None,
                  entity: str | None = None, root_dir: Path, allow_val_change: bool = False,
                  start_step: int = 0, resumed: bool = False,
-                 on_close: Callable[[WandbRun], None] | None = None) -> None:
+                 on_close: Callable[[WandbRun], None] | None = None,
+                 owns_run: bool = True) -> None:
         self.nbtrack_run = nb_run
+        #: False for a sweep trial's run (``wandb.agent``): the sweep, not ``finish``, ends it.
+        self.owns_run = owns_run
         self._id = user_id or nb_run.id
         self.project = project or "uncategorized"
         self.group = group or ""
@@ -374,7 +377,7 @@ class WandbRun:
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         """Write what is pending and finish the run (``exit_code`` other than 0: failed)."""
         self._close()
-        if self.nbtrack_run.live:
+        if self.nbtrack_run.live and self.owns_run:
             self.nbtrack_run.finish("failed" if exit_code else "finished")
 
     def __enter__(self) -> WandbRun:
