@@ -30,6 +30,7 @@ from nbtrack.cli_support import reading_store as _reading
 from nbtrack.cli_support import workspace as _workspace
 from nbtrack.filter import compile_filter, compile_selection, compile_sort
 from nbtrack.importers.command import import_ as import_command
+from nbtrack.jobs.command import run as run_command
 from nbtrack.model import CellExecution, RunRecord
 from nbtrack.models.command import export_model
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
@@ -789,3 +790,4 @@ def _execute_notebook(path: Path, workspace: Path, timeout: int) -> None:
 main.add_command(models)
 main.add_command(export_model)
 main.add_command(import_command)
+main.add_command(run_command)
