@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from nbtrack.jobs.notebook import JobInputError
-from nbtrack.jobs.runner import NOT_STARTED, JobInterrupted, JobResult, JobSpec, run_job, source_root
+from nbtrack.jobs.runner import (
+    NOT_STARTED,
+    JobInterrupted,
+    JobResult,
+    JobSpec,
+    run_job,
+    source_root,
+)
 
 #: Seconds an interrupted worker gets to shut its kernel down and mark its run.
 STOP_GRACE = 30.0

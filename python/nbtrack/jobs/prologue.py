@@ -49,7 +49,7 @@ def start(spec_json: str) -> None:
 
     from nbtrack import session
 
-    shell = get_ipython()  # type: ignore[no-untyped-call]  # IPython's, untyped
+    shell = get_ipython()
     if shell is not None:
         shell.run_line_magic("load_ext", "nbtrack")
     run = session.init(name=spec["name"], config=spec["params"], tags=spec["tags"],

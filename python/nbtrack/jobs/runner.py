@@ -126,9 +126,10 @@ def run_job(spec: JobSpec) -> JobResult:
         executed = Path(tmp) / notebook.name
         index = nbmod.parameters_cell(source)
         defaults = sorted(scan(source.cells[index].source).config) if index is not None else []
+        run_name = spec.name or notebook.stem
         prologue_spec = {
             "workspace": str(workspace), "notebook": relative_notebook(notebook, workspace),
-            "name": spec.name or notebook.stem, "tags": tags, "params": params,
+            "name": run_name, "tags": tags, "params": params,
             "defaults": defaults, "injected": nbmod.injected_source(source, kernel, params),
             "handoff": str(handoff), "path": source_root(),
         }
@@ -137,7 +138,7 @@ def run_job(spec: JobSpec) -> JobResult:
         started = _read_handoff(handoff)
         result = JobResult(params=params, status=outcome.status if started else NOT_STARTED,
                            error=outcome.error, cell=outcome.cell,
-                           name=prologue_spec["name"])
+                           name=run_name)
         if started is not None:
             result.number, result.id = started
             _finish_run(workspace, result.number, outcome)

@@ -35,8 +35,8 @@ def batch_table(results: Sequence[JobResult], records: Mapping[int, RunRecord]) 
         params = [k for k in params
                   if len({repr(r.params.get(k)) for r in results}) > 1] or params
     metrics: list[str] = []
-    for record in records.values():
-        for key in record["summary"]:
+    for shown in records.values():
+        for key in shown["summary"]:
             if key not in metrics and not key.startswith("system/"):
                 metrics.append(key)
     metrics = metrics[:MAX_METRICS]
