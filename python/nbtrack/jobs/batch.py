@@ -75,8 +75,58 @@ def _in_process(specs: Sequence[JobSpec],
     return results
 
 
+class _Worker:
+    """One worker process (``python -m nbtrack.jobs.worker``), fed one job at a time through
+    its stdin: started once, so its imports (papermill, jupyter_client) are paid once."""
+
+    def __init__(self, tmp: Path, number: int) -> None:
+        self.log = tmp / f"worker-{number}.log"
+        env = dict(os.environ)
+        root = source_root()
+        if root is not None:  # the worker imports this same nbtrack
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        with self.log.open("wb") as log:
+            # A session of its own: a terminal's Ctrl-C reaches the batch's process only,
+            # which stops the workers itself (each interrupts its kernel, marks its run).
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "nbtrack.jobs.worker"], stdin=subprocess.PIPE,
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            )
+        self.job: int | None = None
+        self.result_file: Path | None = None
+
+    def give(self, index: int, spec_file: Path, result_file: Path) -> None:
+        assert self.process.stdin is not None
+        self.job, self.result_file = index, result_file
+        self.process.stdin.write(f"{spec_file}\t{result_file}\n".encode())
+        self.process.stdin.flush()
+
+    def finished(self) -> bool:
+        """True when the job given last has written its result or the process ended."""
+        assert self.result_file is not None
+        return self.result_file.exists() or self.process.poll() is not None
+
+    def result(self, spec: JobSpec) -> JobResult:
+        assert self.result_file is not None
+        self.job = None
+        try:
+            return JobResult.from_json(self.result_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            self.process.wait()
+            tail = self.log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            return _not_started(spec, "the job's process ended with code "
+                                f"{self.process.returncode}: " + " | ".join(tail[-3:]))
+
+    def close(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+
+
 class _Pool:
-    """At most ``jobs`` worker processes, each running one job and writing its result."""
+    """``jobs`` worker processes running the jobs in turn."""
 
     def __init__(self, specs: Sequence[JobSpec], jobs: int,
                  on_result: Callable[[JobResult], None] | None) -> None:
@@ -84,79 +134,71 @@ class _Pool:
         self.jobs = jobs
         self.on_result = on_result
         self.results: list[JobResult | None] = [None] * len(self.specs)
-        self.running: dict[int, tuple[subprocess.Popen[bytes], Path, Path]] = {}
+        self.workers: list[_Worker] = []
 
     def run(self) -> list[JobResult]:
         pending = deque(range(len(self.specs)))
         with tempfile.TemporaryDirectory(prefix="nbtrack-batch-") as tmp:
             self.tmp = Path(tmp)
             try:
-                while pending or self.running:
-                    while pending and len(self.running) < self.jobs:
-                        self._start(pending.popleft())
-                    self._collect()
+                self.workers = [_Worker(self.tmp, n) for n in range(min(self.jobs,
+                                                                        len(self.specs)))]
+                started = len(self.workers)
+                while pending or any(w.job is not None for w in self.workers):
+                    for slot, worker in enumerate(self.workers):
+                        if worker.job is not None and worker.finished():
+                            self._done(worker)
+                        if worker.job is None and pending:
+                            if worker.process.poll() is not None:  # it died: start another
+                                started += 1
+                                worker = self.workers[slot] = _Worker(self.tmp, started)
+                            self._give(worker, pending.popleft())
                     time.sleep(0.05)
             except KeyboardInterrupt:
                 self._stop()
                 raise BatchInterrupted(self._all()) from None
+            finally:
+                for worker in self.workers:
+                    worker.close()
+                for worker in self.workers:
+                    try:
+                        worker.process.wait(timeout=STOP_GRACE)
+                    except subprocess.TimeoutExpired:
+                        worker.process.kill()
         return self._all()
 
     def _all(self) -> list[JobResult]:
         return [r if r is not None else _not_started(s) for r, s in zip(self.results, self.specs)]
 
-    def _start(self, index: int) -> None:
+    def _give(self, worker: _Worker, index: int) -> None:
         spec_file = self.tmp / f"job-{index}.json"
         spec_file.write_text(self.specs[index].to_json(), encoding="utf-8")
-        result_file = self.tmp / f"result-{index}.json"
-        log_file = self.tmp / f"job-{index}.log"
-        env = dict(os.environ)
-        root = source_root()
-        if root is not None:  # the worker imports this same nbtrack
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        with log_file.open("wb") as log:
-            # A session of its own: a terminal's Ctrl-C reaches this process only, which
-            # stops the workers itself (each then interrupts its kernel and marks its run).
-            process = subprocess.Popen(
-                [sys.executable, "-m", "nbtrack.jobs.worker", str(spec_file), str(result_file)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True,
-            )
-        self.running[index] = (process, result_file, log_file)
+        worker.give(index, spec_file, self.tmp / f"result-{index}.json")
 
-    def _collect(self) -> None:
-        for index, (process, _result, _log) in list(self.running.items()):
-            if process.poll() is not None:
-                self._done(index)
-
-    def _done(self, index: int) -> None:
-        process, result_file, log_file = self.running.pop(index)
-        try:
-            result = JobResult.from_json(result_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError):
-            tail = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-            result = _not_started(self.specs[index], "the job's process ended with code "
-                                  f"{process.returncode}: " + " | ".join(tail[-3:]))
+    def _done(self, worker: _Worker) -> None:
+        index = worker.job
+        assert index is not None
+        result = worker.result(self.specs[index])
         self.results[index] = result
         if self.on_result is not None:
             self.on_result(result)
 
     def _stop(self) -> None:
-        """Ask every worker to stop (SIGINT: it interrupts its kernel, marks its run
-        ``interrupted``), wait for them, then kill what is left."""
-        for process, _result, _log in self.running.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+        """Ask every worker to stop (SIGINT: a busy one interrupts its kernel and marks its
+        run ``interrupted``), wait for them, then kill what is left."""
+        for worker in self.workers:
+            worker.close()
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGINT)
         deadline = time.monotonic() + STOP_GRACE
-        for index, (process, _result, _log) in list(self.running.items()):
+        for worker in self.workers:
             try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            except KeyboardInterrupt:  # another Ctrl-C: stop waiting
-                process.kill()
-                process.wait()
-            self._done(index)
+                worker.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):  # stuck, or another Ctrl-C
+                worker.process.kill()
+                worker.process.wait()
+            if worker.job is not None:
+                self._done(worker)
 
 
 __all__ = ["BatchInterrupted", "run_batch"]
