@@ -376,3 +376,45 @@ def test_report_group_compares_the_runs_of_a_batch(train: Path, workspace: Path)
     assert "lr = 0.5" in html or "0.5" in html
     assert invoke("report", "--group", "nope").exit_code == 1
     assert invoke("report").exit_code == 2
+
+
+# -- the server's jobs API --------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_server_starts_a_job_and_reports_its_run(workspace: Path, jupyter_server) -> None:
+    import typing
+
+    from nbtrack import model
+
+    folder = workspace / "experiments"
+    folder.mkdir()
+    write_notebook(folder / "train.ipynb", TRAIN)
+    body = {"path": "experiments/train.ipynb", "params": {"lr": 0.5, "nope": 1},
+            "tags": ["from-lab"]}
+    status, answer = jupyter_server.request("POST", "jobs", body=body, token=None)
+    assert status == 403  # behind Jupyter's auth
+    status, job = jupyter_server.request("POST", "jobs", body=body)
+    assert status == 202, job
+    assert set(job) == set(typing.get_type_hints(model.JobRecord))
+    assert job["status"] == "running" and job["notebook"] == "experiments/train.ipynb"
+    assert any("never uses nope" in w for w in job["warnings"])
+    deadline = time.monotonic() + 120
+    while job["status"] == "running":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
+        status, job = jupyter_server.request("GET", f"jobs/{job['id']}")
+        assert status == 200, job
+    assert job["status"] == "finished", job
+    run = nbtrack.get_run(job["run"])
+    assert run.id == job["run_id"] and run.tags == ["from-lab"]
+    assert run.params["lr"] == 0.5 and run.summary["loss"] == pytest.approx(0.5)
+    assert run.notebook == "experiments/train.ipynb"
+    assert job["artifact"] == "train.ipynb:v0"
+
+    status, answer = jupyter_server.request("GET", "jobs/unknown")
+    assert status == 404 and "unknown" in answer["error"]
+    for bad in ({"path": "experiments/missing.ipynb"}, {"path": "../outside.ipynb"},
+                {"path": "experiments/train.ipynb", "params": [1]},
+                {"path": "experiments/train.ipynb", "kernel": "no-such-kernel"}):
+        status, answer = jupyter_server.request("POST", "jobs", body=bad)
+        assert status == 400, (bad, answer)
