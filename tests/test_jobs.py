@@ -196,6 +196,19 @@ def test_a_cell_that_raises_fails_the_run_with_the_cell_and_error(workspace: Pat
 
 
 @pytest.mark.slow
+def test_a_cell_past_the_timeout_fails_the_run(workspace: Path) -> None:
+    nb = write_notebook(workspace / "slow.ipynb", [
+        ("code", "import time\ntime.sleep(60)", None),
+        ("code", "print('never')", None),
+    ])
+    result = invoke("run", str(nb), "--timeout", "2")
+    assert result.exit_code == 1, result.output
+    run = nbtrack.get_run("slow")
+    assert run.status == "failed" and "--timeout of 2 s" in run.notes
+    assert [c["outcome"] for c in run.cells] == ["interrupted"]  # the kernel was interrupted
+
+
+@pytest.mark.slow
 def test_a_notebook_without_parameters_cell_gets_them_at_the_top(workspace: Path) -> None:
     nb = write_notebook(workspace / "plain.ipynb", [
         ("code", "print('size is', size)", None),

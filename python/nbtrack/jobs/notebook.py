@@ -146,7 +146,8 @@ def injected_source(nb: Any, kernel: str, params: Mapping[str, Any]) -> str:
 def prepare(nb: Any, kernel: str, params: Mapping[str, Any], prologue: str) -> Prepared:
     """A copy of ``nb`` with the ``prologue`` cell at the top and the params in an
     ``injected-parameters`` cell after the ``parameters`` cell (at the top, after the
-    prologue, when there is none)."""
+    prologue, when there is none; no cell when there is neither a param nor a parameters
+    cell)."""
     import copy
 
     import nbformat
@@ -165,7 +166,9 @@ def prepare(nb: Any, kernel: str, params: Mapping[str, Any], prologue: str) -> P
     start.metadata["tags"] = [PROLOGUE_TAG]
     start.metadata["jupyter"] = {"source_hidden": True}
     at = index + 1 if index is not None else 0
-    nb.cells = [start, *cells[:at], injected, *cells[at:]]
+    # Nothing to inject and no parameters cell: no empty cell either.
+    added = [injected] if params or index is not None else []
+    nb.cells = [start, *cells[:at], *added, *cells[at:]]
     defaults = sorted(scan(cells[index].source).config) if index is not None else []
     nb.metadata.setdefault("papermill", {})["parameters"] = dict(params)
     return Prepared(nb, kernel, index, defaults, source)
