@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
     )
     from nbtrack.filter import FilterError
     from nbtrack.integrations.autolog import autolog
+    from nbtrack.jobs import run_notebook, run_notebooks
     from nbtrack.media.values import Audio, Histogram, Html, Image, Table, Text
     from nbtrack.recorder import StoreUnavailableError, TrackingWarning
     from nbtrack.registry import (
@@ -70,6 +71,7 @@ _LAZY = {
                      "ArtifactVersion"), "nbtrack.artifacts"),
     "FilterError": "nbtrack.filter",
     "autolog": "nbtrack.integrations.autolog",
+    **dict.fromkeys(("run_notebook", "run_notebooks"), "nbtrack.jobs"),
     "StoreUnavailableError": "nbtrack.recorder",
     "TrackingWarning": "nbtrack.recorder",
     **dict.fromkeys(("History", "Run", "RunFinishedError"), "nbtrack.run"),
@@ -153,6 +155,8 @@ __all__ = [
     "loguniform",
     "plot",
     "register_model",
+    "run_notebook",
+    "run_notebooks",
     "runs",
     "set_alias",
     "set_model_description",

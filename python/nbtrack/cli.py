@@ -30,6 +30,7 @@ from nbtrack.cli_support import reading_store as _reading
 from nbtrack.cli_support import workspace as _workspace
 from nbtrack.filter import compile_filter, compile_selection, compile_sort
 from nbtrack.importers.command import import_ as import_command
+from nbtrack.jobs.command import run as run_command
 from nbtrack.model import CellExecution, RunRecord
 from nbtrack.models.command import export_model
 from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write_rows
@@ -681,21 +682,37 @@ def sql_(query: str, as_json: bool, as_csv: bool) -> None:
 # -- report ---------------------------------------------------------------------------------
 
 @main.command()
-@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("notebook", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="The HTML file to write (default: next to the notebook).")
+              help="The HTML file to write (default: next to the notebook; with --group: "
+                   "<group>.report.html in the workspace).")
 @click.option("--runs", "refs", metavar="REF,...",
               help="The runs to include (default: the notebook's runs).")
+@click.option("--group", metavar="G",
+              help="A batch report comparing the runs of group G (nbtrack run --grid/--from).")
 @workspace_option
 @_errors
-def report(notebook: Path, out: Path | None, refs: str | None) -> None:
+def report(notebook: Path | None, out: Path | None, refs: str | None,
+           group: str | None) -> None:
     """Write a self-contained HTML report of NOTEBOOK and its runs (opens offline).
+
+    With --group G: a batch report comparing the runs of group G (params that differ, final
+    metrics, overlaid curves), over their source notebook (or NOTEBOOK).
 
     Example:
 
     \b
         nbtrack report notebooks/quickstart.ipynb -o quickstart-report.html
+        nbtrack report --group train-20261129-101500
     """
+    if group is not None:
+        from nbtrack.jobs.report import export_group_report
+
+        click.echo(str(export_group_report(group, out, notebook, workspace=_workspace())))
+        return
+    if notebook is None:
+        raise click.UsageError("give a NOTEBOOK, or --group G for a batch report")
     from nbtrack.report import export_report
 
     path = export_report(notebook, out, runs=_split_refs(refs) or None, workspace=_workspace())
@@ -797,3 +814,4 @@ models.add_command(serve)
 models.add_command(export_model, name="export")
 main.add_command(sweeps)
 main.add_command(sweep)
+main.add_command(run_command)

@@ -236,6 +236,30 @@ class MediaResponse(TypedDict):
     items: list[MediaRecord]
 
 
+class JobRecord(TypedDict):
+    """A notebook job started in the background (``POST jobs``, ``GET jobs/{id}``).
+
+    ``status`` is ``running`` until the job ends, then its run's final status
+    (``finished``, ``failed``, ``crashed``, ``interrupted``) or ``not started``; ``run`` is
+    the run's number once the job has ended (the run shows in the runs list as soon as the
+    kernel starts it); ``cell`` the 1-based failing cell of the source notebook.
+    """
+
+    id: str
+    status: str
+    notebook: str
+    params: dict[str, ParamValue]
+    name: str | None
+    run: int | None
+    run_id: str | None
+    error: str | None
+    cell: int | None
+    artifact: str | None
+    started: float
+    duration: float | None
+    warnings: list[str]
+
+
 class ErrorResponse(TypedDict):
     """Every error answer: an HTTP status and a message for people."""
 

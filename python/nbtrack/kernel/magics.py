@@ -20,7 +20,7 @@ from IPython.display import display
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]  # re-exported per OS
 
 import nbtrack
-from nbtrack import api, recorder, session, text
+from nbtrack import api, assignments, recorder, session, text
 from nbtrack.capture import scalar_params
 from nbtrack.kernel.hooks import CellHooks
 from nbtrack.store.queries import RunNotFound
@@ -29,22 +29,13 @@ from nbtrack.store.queries import RunNotFound
 def parse_assignments(items: list[str]) -> dict[str, Any]:
     """``["lr=0.01", "opt=adam"]`` -> ``{"lr": 0.01, "opt": "adam"}``.
 
-    Values are Python literals where they parse as one, else strings.
+    Values are Python literals where they parse as one, else strings (the rules of
+    :func:`nbtrack.assignments.parse_assignments`, shared with ``nbtrack run -p``).
     """
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise UsageError(
-                f"expected key=value, got {item!r}: for example  %track start baseline lr=0.01"
-            )
-        try:
-            value = ast.literal_eval(raw)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            value = raw
-        out[key] = value
-    return out
+    try:
+        return assignments.parse_assignments(items)
+    except ValueError as exc:
+        raise UsageError(f"{exc}: for example  %track start baseline lr=0.01") from None
 
 
 def build_parser(prog: str = "%track") -> MagicArgumentParser:

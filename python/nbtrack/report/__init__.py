@@ -31,6 +31,7 @@ __all__ = [
     "default_output",
     "export_report",
     "render_report",
+    "write_html",
 ]
 
 #: What is appended to the notebook's stem for the default output file.
@@ -105,6 +106,12 @@ def export_report(
     target = Path(out).expanduser() if out is not None else default_output(path)
     if target.is_dir():
         target = target / default_output(path).name
+    return write_html(target, html)
+
+
+def write_html(target: Path, html: str) -> Path:
+    """Write ``html`` to ``target`` atomically (a reader never sees half a report); return
+    the resolved path."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target and renamed: a reader never sees half a report.
     fd, tmp = tempfile.mkstemp(prefix=".nbtrack-report-", suffix=".html", dir=target.parent)

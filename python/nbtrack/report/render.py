@@ -44,10 +44,12 @@ def render_report(
     runs: Sequence[str | int] | None = None,
     workspace: str | os.PathLike[str] | None = None,
     generated: _dt.datetime | None = None,
+    title: str | None = None,
 ) -> str:
     """The report of notebook ``nb`` (read from ``notebook``) as one HTML document.
 
-    Runs are those recorded from ``notebook`` in the workspace's store, or exactly ``runs``.
+    Runs are those recorded from ``notebook`` in the workspace's store, or exactly ``runs``;
+    ``title`` replaces the notebook's name as the page's title (a batch report's group).
     """
     path = Path(notebook).expanduser().resolve() if notebook else None
     folder = path.parent if path is not None else Path.cwd()
@@ -61,8 +63,8 @@ def render_report(
     env_html = environment_section(view, cells)
     if env_html:
         page.toc.append((1, "environment", "Environment"))
-    title = path.name if path is not None else str(nb.get("metadata", {}).get("title") or
-                                                  "notebook")
+    title = title or (path.name if path is not None else
+                      str(nb.get("metadata", {}).get("title") or "notebook"))
     header = _header(title, path, ws, view, folder, generated)
     bundle = (f'<script type="module">{vega_bundle_script()}</script>\n' if page.charts else "")
     return (
