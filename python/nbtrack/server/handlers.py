@@ -208,14 +208,17 @@ ROUTES: list[tuple[str, type[APIHandler]]] = [
 
 
 def routes() -> list[tuple[str, type[APIHandler]]]:
-    """The route table: :data:`ROUTES`, the media, artifact and model routes and ``POST report``."""
+    """The route table: :data:`ROUTES`, the media, artifact, model and sweep routes and
+    ``POST report``."""
     # Imported here: these modules build on BaseHandler from this one.
     from nbtrack.server.artifact_handlers import ARTIFACT_ROUTES
     from nbtrack.server.media_handlers import MEDIA_ROUTES
     from nbtrack.server.model_handlers import MODEL_ROUTES
     from nbtrack.server.report_handler import ReportHandler
+    from nbtrack.server.sweep_handlers import SWEEP_ROUTES
 
-    return [*ROUTES, *MEDIA_ROUTES, *ARTIFACT_ROUTES, *MODEL_ROUTES, ("report", ReportHandler)]
+    return [*ROUTES, *MEDIA_ROUTES, *ARTIFACT_ROUTES, *MODEL_ROUTES, *SWEEP_ROUTES,
+            ("report", ReportHandler)]
 
 
 def setup_handlers(web_app: tornado.web.Application) -> list[str]:
