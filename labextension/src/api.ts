@@ -22,7 +22,9 @@ import {
   IRunRecord,
   IRunsPage,
   IRunUpdate,
-  IStatusInfo
+  IStatusInfo,
+  ISweepDetail,
+  ISweepsResponse
 } from './tokens';
 
 /** An error answer of the API, carrying the server's message for people. */
@@ -310,4 +312,14 @@ export function getModels(): Promise<IModelsResponse> {
 /** `GET models/{name}`: a registered model's versions. */
 export function getModel(name: string): Promise<IModelDetail> {
   return requestAPI<IModelDetail>(`models/${encodeURIComponent(name)}`);
+}
+
+/** `GET sweeps`: the workspace's sweeps, newest first. */
+export function getSweeps(): Promise<ISweepsResponse> {
+  return requestAPI<ISweepsResponse>('sweeps');
+}
+
+/** `GET sweeps/{name}`: a sweep's space, best trial, trials and param importances. */
+export function getSweep(name: string): Promise<ISweepDetail> {
+  return requestAPI<ISweepDetail>(`sweeps/${encodeURIComponent(name)}`);
 }

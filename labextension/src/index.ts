@@ -170,9 +170,10 @@ const workspacePlugin: JupyterFrontEndPlugin<void> = {
           void tracker.add(current);
         }
         app.shell.activateById(current.id);
-        // {view: 'artifacts' | 'models' | 'runs'}, and {ref: 'name:vN'} to select a version.
+        // {view: 'artifacts' | 'models' | 'sweeps' | 'runs'}, and {ref: 'name:vN'} to select
+        // a version.
         const view = args.view;
-        if (view === 'runs' || view === 'artifacts' || view === 'models') {
+        if (view === 'runs' || view === 'artifacts' || view === 'models' || view === 'sweeps') {
           current.model.setView(view);
         }
         if (typeof args.ref === 'string' && args.ref.includes(':')) {

@@ -60,9 +60,10 @@ export interface IRunsState {
   /** Set while the server cannot be reached (the poll is backing off). */
   offline: string | null;
   version: string | null;
-  /** Artifact names and registered models in the workspace (null: not known). */
+  /** Artifact names, registered models and sweeps in the workspace (null: not known). */
   artifactCount: number | null;
   modelCount: number | null;
+  sweepCount: number | null;
 }
 
 const INITIAL: IRunsState = {
@@ -92,7 +93,8 @@ const INITIAL: IRunsState = {
   offline: null,
   version: null,
   artifactCount: null,
-  modelCount: null
+  modelCount: null,
+  sweepCount: null
 };
 
 function message(error: unknown): string {
@@ -321,7 +323,11 @@ export class RunsModel {
 
   /** How many artifacts and registered models there are (a 404: no registry, 0 models). */
   private async _loadCounts(): Promise<void> {
-    const [artifacts, models] = await Promise.allSettled([api.getArtifacts(), api.getModels()]);
+    const [artifacts, models, sweeps] = await Promise.allSettled([
+      api.getArtifacts(),
+      api.getModels(),
+      api.getSweeps()
+    ]);
     this._set({
       artifactCount: artifacts.status === 'fulfilled' ? artifacts.value.artifacts.length : null,
       modelCount:
@@ -329,7 +335,8 @@ export class RunsModel {
           ? models.value.models.length
           : models.reason instanceof api.APIError && models.reason.status === 404
             ? 0
-            : null
+            : null,
+      sweepCount: sweeps.status === 'fulfilled' ? sweeps.value.sweeps.length : null
     });
   }
 

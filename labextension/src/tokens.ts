@@ -408,3 +408,76 @@ export interface IModelSpecItem {
   dtype?: string;
   shape?: number[];
 }
+
+/** model.TrialStatus: a sweep trial's status (a run status, or `waiting`). */
+export type TrialStatus = 'running' | 'waiting' | 'finished' | 'failed' | 'interrupted' | 'pruned';
+
+/**
+ * model.SweepSummary: a sweep in `GET sweeps`; `counts` are trials by status, `storage` a path
+ * or a URL without password, `error` why it could not be read.
+ */
+export interface ISweepSummary {
+  name: string;
+  storage: string;
+  metric: string | null;
+  goal: string | null;
+  trials: number;
+  counts: { [status: string]: number };
+  best_value: number | null;
+  updated: number | null;
+  error: string | null;
+}
+
+/** model.SweepsResponse: `GET sweeps`, newest first. */
+export interface ISweepsResponse {
+  sweeps: ISweepSummary[];
+}
+
+/**
+ * model.SweepParam: `type` uniform | intrange | choice | constant; `description` the code that
+ * makes it; `low`/`high` for ranges, `values` for a choice or a constant.
+ */
+export interface ISweepParam {
+  name: string;
+  type: string;
+  description: string;
+  low: number | null;
+  high: number | null;
+  log: boolean;
+  values: ParamValue[] | null;
+}
+
+/** model.SweepTrialRecord: one trial and the run it was recorded as. */
+export interface ISweepTrialRecord {
+  number: number;
+  status: TrialStatus;
+  value: number | null;
+  params: { [name: string]: ParamValue };
+  run_number: number | null;
+  run_id: string | null;
+  duration: number | null;
+  started: number | null;
+}
+
+/** model.SweepBest: the best finished trial and its config (constants included). */
+export interface ISweepBest {
+  number: number;
+  value: number;
+  config: { [name: string]: ParamValue };
+  run_number: number | null;
+  run_id: string | null;
+}
+
+/** model.SweepDetail: `GET sweeps/{name}` (404 IErrorResponse when unknown). */
+export interface ISweepDetail {
+  name: string;
+  storage: string;
+  metric: string;
+  goal: string;
+  method: string | null;
+  n_trials: number | null;
+  space: ISweepParam[];
+  best: ISweepBest | null;
+  trials: ISweepTrialRecord[];
+  importances: { [name: string]: number } | null;
+}

@@ -446,3 +446,85 @@ class ModelDetail(TypedDict):
     tags: dict[str, str]
     aliases: dict[str, int]
     versions: list[ModelVersionRecord]
+
+
+# -- sweeps (GET sweeps, GET sweeps/{name}) ----------------------------------------------------
+
+#: A sweep trial's status: a run status, or ``waiting`` (enqueued, not started).
+TrialStatus = Literal["running", "waiting", "finished", "failed", "interrupted", "pruned"]
+
+
+class SweepSummary(TypedDict):
+    """A sweep in ``GET sweeps``: where its study lives (a path or a URL without password),
+    how many trials it has by status, its best value so far and when a trial last ended.
+    ``error`` says why a sweep could not be read (then the other fields are empty)."""
+
+    name: str
+    storage: str
+    metric: str | None
+    goal: str | None
+    trials: int
+    counts: dict[str, int]
+    best_value: float | None
+    updated: float | None
+    error: str | None
+
+
+class SweepsResponse(TypedDict):
+    """``GET sweeps``: every sweep of the workspace, newest first."""
+
+    sweeps: list[SweepSummary]
+
+
+class SweepParam(TypedDict):
+    """One searched (or constant) param: ``type`` is uniform, intrange, choice or constant;
+    ``description`` the code that makes it (``loguniform(0.0001, 0.1)``); ``low``/``high`` for
+    ranges, ``values`` for a choice or a constant (one value)."""
+
+    name: str
+    type: str
+    description: str
+    low: float | None
+    high: float | None
+    log: bool
+    values: list[Any] | None
+
+
+class SweepTrialRecord(TypedDict):
+    """One trial: its objective value (null unless finished or pruned), params, the nbtrack
+    run it was recorded as (null when not recorded, e.g. in another workspace) and seconds."""
+
+    number: int
+    status: TrialStatus
+    value: float | None
+    params: dict[str, Any]
+    run_number: int | None
+    run_id: str | None
+    duration: float | None
+    started: float | None
+
+
+class SweepBest(TypedDict):
+    """The best finished trial and its config (constants included)."""
+
+    number: int
+    value: float
+    config: dict[str, Any]
+    run_number: int | None
+    run_id: str | None
+
+
+class SweepDetail(TypedDict):
+    """``GET sweeps/{name}``: the space, target, best trial, every trial (oldest first) and
+    each param's importance (Optuna's fANOVA; null with fewer than two finished trials)."""
+
+    name: str
+    storage: str
+    metric: str
+    goal: str
+    method: str | None
+    n_trials: int | None
+    space: list[SweepParam]
+    best: SweepBest | None
+    trials: list[SweepTrialRecord]
+    importances: dict[str, float] | None

@@ -16,7 +16,7 @@ export interface IRunsPanelActions {
   /** Ask the user before deleting a run; resolve true to go on. */
   confirmDelete: (label: string) => Promise<boolean>;
   /** Open the Runs workspace in the main area, on a view (absent: no button). */
-  openWorkspace?: (view?: 'runs' | 'artifacts' | 'models') => void;
+  openWorkspace?: (view?: 'runs' | 'artifacts' | 'models' | 'sweeps') => void;
   /** Show an artifact version (`name:vN`) in the workspace's Artifacts view. */
   openArtifact?: (ref: string) => void;
 }
@@ -94,6 +94,13 @@ function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }):
             onClick={() => actions.openWorkspace!('models')}
           >
             Models <span className="nbtrack-section-count">{state.modelCount ?? '–'}</span>
+          </button>
+          <button
+            className="nbtrack-link nbtrack-open-sweeps"
+            title="Open the Sweeps view of the Runs workspace"
+            onClick={() => actions.openWorkspace!('sweeps')}
+          >
+            Sweeps <span className="nbtrack-section-count">{state.sweepCount ?? '–'}</span>
           </button>
         </div>
       ) : null}

@@ -9,6 +9,7 @@ import { IPanelSettings, panelSettings } from '../workspace/layout';
 import { MediaSection } from '../workspace/MediaSection';
 import { ArtifactsView } from '../workspace/artifacts/ArtifactsView';
 import { ModelsView } from '../workspace/artifacts/ModelsView';
+import { SweepsView } from '../workspace/sweeps/SweepsView';
 import { WORKSPACE_VIEWS, WorkspaceModel, WorkspaceView } from '../workspace/model';
 import { moved, sectionsOf } from '../workspace/sections';
 import { FilterBox } from '../components/FilterBox';
@@ -23,7 +24,7 @@ export interface IWorkspaceActions {
 
 /**
  * The Runs workspace in the main area: the runs table on top, then one chart panel per metric
- * key in sections by prefix; or the Artifacts or Models view. A ReactWidget that re-renders
+ * key in sections by prefix; or the Artifacts, Models or Sweeps view. A ReactWidget that re-renders
  * on every model change; the model polls only while this widget is visible.
  */
 export class RunsWorkspace extends PolledWidget<WorkspaceModel> {
@@ -43,7 +44,8 @@ export class RunsWorkspace extends PolledWidget<WorkspaceModel> {
 const VIEW_LABELS: { [view in WorkspaceView]: string } = {
   runs: 'Runs',
   artifacts: 'Artifacts',
-  models: 'Models'
+  models: 'Models',
+  sweeps: 'Sweeps'
 };
 
 function WorkspaceBody(props: {
@@ -108,6 +110,12 @@ function WorkspaceBody(props: {
             model.setView('artifacts');
             void model.artifacts.select(name, version);
           }}
+          onOpenRun={actions.openRun}
+        />
+      ) : state.view === 'sweeps' ? (
+        <SweepsView
+          state={model.sweeps.state}
+          onSelect={name => void model.sweeps.select(name)}
           onOpenRun={actions.openRun}
         />
       ) : (

@@ -11,7 +11,8 @@
  * Media (images, tables, histograms...) live in `media` (a `MediaStore`): the same poll lists
  * the media keys of the shown runs once, and again for running runs when the token moves.
  * The Artifacts and Models views' data live in `artifacts` (an `ArtifactStore`), refetched by
- * the same poll while one of those views is shown.
+ * the same poll while one of those views is shown; the Sweeps view's in `sweeps` (a
+ * `SweepStore`), likewise.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -22,6 +23,7 @@ import { IMetricSeries, IRunRecord } from '../tokens';
 import { ArtifactStore } from './artifacts/store';
 import { DEFAULT_LAYOUT, IWorkspaceLayout } from './layout';
 import { MediaStore } from './media/store';
+import { SweepStore } from './sweeps/store';
 import { appended, fromWire, ISeriesData } from './series';
 
 /** How often the change token is checked while the workspace is visible (ms). */
@@ -44,9 +46,9 @@ const MAX_BATCH_POINTS = 4_000_000;
 
 export type SortOrder = 'asc' | 'desc';
 
-/** What the workspace shows: the runs and their charts, the artifacts, or the models. */
-export type WorkspaceView = 'runs' | 'artifacts' | 'models';
-export const WORKSPACE_VIEWS: WorkspaceView[] = ['runs', 'artifacts', 'models'];
+/** What the workspace shows: the runs and their charts, the artifacts, the models, the sweeps. */
+export type WorkspaceView = 'runs' | 'artifacts' | 'models' | 'sweeps';
+export const WORKSPACE_VIEWS: WorkspaceView[] = ['runs', 'artifacts', 'models', 'sweeps'];
 
 export interface IWorkspaceState {
   runs: IRunRecord[];
@@ -72,6 +74,8 @@ export interface IWorkspaceState {
   view: WorkspaceView;
   /** Bumped whenever the artifact store's data changed. */
   artifactsVersion: number;
+  /** Bumped whenever the sweep store's data changed. */
+  sweepsVersion: number;
 }
 
 const INITIAL: IWorkspaceState = {
@@ -92,7 +96,8 @@ const INITIAL: IWorkspaceState = {
   ready: false,
   mediaVersion: 0,
   view: 'runs',
-  artifactsVersion: 0
+  artifactsVersion: 0,
+  sweepsVersion: 0
 };
 
 function message(error: unknown): string {
@@ -124,6 +129,11 @@ export class WorkspaceModel {
   /** The Artifacts and Models views' data (fetched only while one of them is shown). */
   readonly artifacts = new ArtifactStore(() =>
     this._set({ artifactsVersion: this._state.artifactsVersion + 1 })
+  );
+
+  /** The Sweeps view's data (fetched only while it is shown). */
+  readonly sweeps = new SweepStore(() =>
+    this._set({ sweepsVersion: this._state.sweepsVersion + 1 })
   );
 
   /** Emitted after every state change. */
@@ -169,15 +179,13 @@ export class WorkspaceModel {
     await this._poll.refresh();
   }
 
-  /** Show the runs, the artifacts or the models. */
+  /** Show the runs, the artifacts, the models or the sweeps. */
   setView(view: WorkspaceView): void {
     if (view === this._state.view) {
       return;
     }
     this._set({ view });
-    if (view !== 'runs') {
-      void this.artifacts.load(view);
-    }
+    this._loadView(view);
   }
 
   /** Restore a saved layout (does not announce it as a change to save). */
@@ -242,13 +250,13 @@ export class WorkspaceModel {
       this._set({ offline: null });
     }
     if (status.change_token === this._token) {
+      if (this._state.view === 'sweeps' && this.sweeps.stale) {
+        void this.sweeps.load(); // trials a worker elsewhere added to a shared storage
+      }
       return;
     }
     this._token = status.change_token;
-    const view = this._state.view;
-    if (view !== 'runs') {
-      void this.artifacts.load(view);
-    }
+    this._loadView(this._state.view);
     const wasRunning = new Set(this._state.runs.filter(r => r.status === 'running').map(r => r.id));
     await Promise.all([this._loadRuns(), this._loadKeys()]);
     // Runs running now, or running at the last look (their last points), grow.
@@ -258,6 +266,15 @@ export class WorkspaceModel {
       this._fetchNew(live.map(r => r.id)),
       this.media.refresh(this._shownRuns(), live.map(r => r.id))
     ]);
+  }
+
+  /** Fetch what a view other than the runs shows. */
+  private _loadView(view: WorkspaceView): void {
+    if (view === 'sweeps') {
+      void this.sweeps.load();
+    } else if (view !== 'runs') {
+      void this.artifacts.load(view);
+    }
   }
 
   private async _loadRuns(): Promise<void> {

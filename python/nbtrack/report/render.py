@@ -22,6 +22,7 @@ from nbtrack.report.data import StoreView, read_store
 from nbtrack.report.notebook import notebook_section
 from nbtrack.report.parts import Page, run_link
 from nbtrack.report.sections import comparison_section, environment_section, runs_section
+from nbtrack.report.sweeps import sweeps_section
 
 
 def git_author(folder: Path) -> str | None:
@@ -59,6 +60,7 @@ def render_report(
     page = Page()
     run_html = runs_section(view, page)
     compare_html = comparison_section(view, page) if len(view.runs) > 1 else ""
+    sweeps_html = sweeps_section(view, page, ws)
     notebook_html = notebook_section(nb, cells, view, page)
     env_html = environment_section(view, cells)
     if env_html:
@@ -78,7 +80,8 @@ def render_report(
         f"<style>{inline_css(read_asset('report.css'))}\n"
         f"{inline_css(nbcells.pygments_css('.source'))}</style>\n"
         "</head>\n<body>\n<div class=\"layout\">\n"
-        f"{header}\n{_toc(page)}\n<main>\n{run_html}\n{compare_html}\n{notebook_html}\n"
+        f"{header}\n{_toc(page)}\n<main>\n{run_html}\n{compare_html}\n{sweeps_html}\n"
+        f"{notebook_html}\n"
         f"{env_html}\n</main>\n</div>\n"
         f'<footer class="report-footer">Made with nbtrack {e(_version())}: one file, no '
         "network needed.</footer>\n"

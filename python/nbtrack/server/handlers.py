@@ -208,7 +208,7 @@ ROUTES: list[tuple[str, type[APIHandler]]] = [
 
 
 def routes() -> list[tuple[str, type[APIHandler]]]:
-    """The route table: :data:`ROUTES`, the media, artifact, model and job routes and
+    """The route table: :data:`ROUTES`, the media, artifact, model, job and sweep routes and
     ``POST report``."""
     # Imported here: these modules build on BaseHandler from this one.
     from nbtrack.server.artifact_handlers import ARTIFACT_ROUTES
@@ -216,8 +216,9 @@ def routes() -> list[tuple[str, type[APIHandler]]]:
     from nbtrack.server.media_handlers import MEDIA_ROUTES
     from nbtrack.server.model_handlers import MODEL_ROUTES
     from nbtrack.server.report_handler import ReportHandler
+    from nbtrack.server.sweep_handlers import SWEEP_ROUTES
 
-    return [*ROUTES, *MEDIA_ROUTES, *ARTIFACT_ROUTES, *MODEL_ROUTES, *JOB_ROUTES,
+    return [*ROUTES, *MEDIA_ROUTES, *ARTIFACT_ROUTES, *MODEL_ROUTES, *JOB_ROUTES, *SWEEP_ROUTES,
             ("report", ReportHandler)]
 
 
