@@ -262,7 +262,8 @@ def notebook(notebook: Path, space_words: tuple[str, ...], trials: int | None, j
 @click.argument("name")
 @click.option("--storage", default=None, help=_STORAGE_HELP)
 @click.option("--objective", "objective", default=None, metavar="MODULE:FUNCTION",
-              help="The objective to import (default: the one the sweep was started with).")
+              help="The objective to import, or a NOTEBOOK.ipynb (default: the one the sweep "
+                   "was started with).")
 @click.option("--trials", type=int, default=None,
               help="The sweep's size (default: what the sweep was started with).")
 @click.option("--timeout", type=float, default=None, help="Start no trial after this many seconds.")
