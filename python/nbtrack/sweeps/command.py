@@ -310,7 +310,8 @@ def worker(name: str, storage: str | None, objective: str | None, trials: int | 
         study = optuna.load_study(study_name=name, storage=store,
                                   sampler=plan.sampler(seed), pruner=plan.make_pruner())
     size = trials if trials is not None else attrs.get("n_trials")
-    click.echo(f"worker joined sweep {name} ({found.storage}); objective {ref}", err=True)
+    shown = repr(func) if ref.lstrip().startswith("{") else ref  # a notebook's JSON: its path
+    click.echo(f"worker joined sweep {name} ({found.storage}); objective {shown}", err=True)
     reason = work(study, plan, func, sweep=name, n_trials=size, timeout=timeout,
                   max_failures=max_failures, workspace=ws,
                   on_trial=lambda o: click.echo(
