@@ -1,4 +1,5 @@
-"""``nbtrack sweeps list|show`` and ``nbtrack sweep worker``: sweeps from a shell.
+"""``nbtrack sweeps list|show``, ``nbtrack sweep NOTEBOOK.ipynb`` and ``nbtrack sweep worker``:
+sweeps from a shell.
 
 Added to the ``nbtrack`` group by :mod:`nbtrack.cli`; the shared options come from
 :mod:`nbtrack.cli_support`. Exit codes: 0 ok, 1 no such sweep, 2 usage error.
@@ -7,6 +8,7 @@ Added to the ``nbtrack`` group by :mod:`nbtrack.cli`; the shared options come fr
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 import click
@@ -128,16 +130,131 @@ def show(name: str, storage: str | None, as_json: bool) -> None:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
-@click.group()
+class _SweepGroup(click.Group):
+    """``nbtrack sweep``: a first argument ending in ``.ipynb`` is the notebook to sweep
+    (``nbtrack sweep train.ipynb ...`` is ``nbtrack sweep notebook train.ipynb ...``)."""
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0].endswith(".ipynb"):
+            return "notebook", self.commands["notebook"], args
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_SweepGroup, subcommand_metavar="NOTEBOOK.ipynb [OPTIONS] | worker NAME ...")
 @workspace_option
 def sweep() -> None:
-    """Take part in a sweep: `worker NAME --storage URL` runs trials of an existing sweep.
+    """Run a sweep over a notebook (NOTEBOOK.ipynb, see `nbtrack sweep notebook --help`), or
+    take part in one: `worker NAME --storage URL` runs trials of an existing sweep.
 
     \b
     Example:
-        nbtrack sweep worker lr-search --storage postgresql://me@db/optuna \
+        nbtrack sweep train.ipynb --space 'lr=loguniform(1e-4,1e-1)' \\
+            --space 'depth=intrange(2,8)' --trials 40 --jobs 4 --metric val/loss
+        nbtrack sweep worker lr-search --storage postgresql://me@db/optuna \\
             --objective train:objective
     """
+
+
+def _space(words: tuple[str, ...]) -> dict[str, Any]:
+    """``--space NAME=DISTRIBUTION`` values, parsed as ``%%track sweep`` parses them."""
+    from nbtrack.sweeps.magic import parse_distribution
+
+    space: dict[str, Any] = {}
+    for word in words:
+        key, sep, source = word.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise click.BadParameter(f"expected NAME=DISTRIBUTION, not {word!r}",
+                                     param_hint="--space")
+        if key in space:
+            raise click.BadParameter(f"{key} is given twice", param_hint="--space")
+        try:
+            space[key] = parse_distribution(key, source.strip())
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--space") from None
+    return space
+
+
+@sweep.command("notebook")
+@workspace_option
+@click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--space", "space_words", multiple=True, required=True,
+              metavar="NAME=DISTRIBUTION",
+              help="A param to search (repeatable), written as in %%track sweep: "
+                   "lr=loguniform(1e-4,1e-1), depth=intrange(2,8), drop=uniform(0,0.5), "
+                   "batch=[32,64] (a choice) or a literal (a constant).")
+@click.option("--trials", type=click.IntRange(min=1), default=None,
+              help="The sweep's size (default: the grid's size with --method grid).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Trials at a time, each in its own worker process and kernel.")
+@click.option("--metric", default="val/loss", show_default=True,
+              help="The metric the notebook logs (nbtrack.log); its summary is the trial's value.")
+@click.option("--goal", type=click.Choice(["min", "max"]), default="min", show_default=True)
+@click.option("--name", default=None, help="The sweep's name (default sweep-N); running a "
+                                           "named sweep again continues it.")
+@click.option("--method", default="tpe", show_default=True,
+              help="tpe (bayes), random, grid, cmaes, gp, qmc.")
+@click.option("--storage", default=None, help=_STORAGE_HELP)
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A fixed parameter for every trial (repeatable), as in nbtrack run.")
+@click.option("--kernel", help="The kernel (default: the notebook's, else python3).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Seconds a cell may run before the trial fails (as in nbtrack run).")
+@click.option("--sweep-timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Start no trial after this many seconds.")
+@click.option("--cwd", type=click.Path(file_okay=False, path_type=Path),
+              help="The kernels' working folder (default: the notebook's folder).")
+@click.option("--seed", type=int, default=None, help="Seed the sampler.")
+@click.option("--max-failures", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Stop after this many failed trials in a row.")
+@click.option("--resume", is_flag=True, help="Continue the sweep --name (an error if it does "
+                                             "not exist).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the sweep's summary and trials as JSON (no progress lines).")
+@_sweep_errors
+def notebook(notebook: Path, space_words: tuple[str, ...], trials: int | None, jobs: int,
+             metric: str, goal: str, name: str | None, method: str, storage: str | None,
+             params: tuple[str, ...], kernel: str | None, timeout: float | None,
+             sweep_timeout: float | None, cwd: Path | None, seed: int | None,
+             max_failures: int, resume: bool, as_json: bool) -> None:
+    """Search the params of NOTEBOOK: each trial executes it as a job (as `nbtrack run`
+    does) with the trial's params injected after its `parameters` cell, as one run named
+    <sweep>-trial-<n> tagged `sweep=<sweep>`, the executed notebook kept with it. The
+    trial's value is the --metric's summary in that run; a notebook that fails is a failed
+    trial. Pruning is not available for notebooks. Exit codes: 0 done, 1 stopped early (too
+    many failures in a row, a worker stopped) or no finished trial, 2 bad input, 130
+    interrupted.
+
+    \b
+    Example:
+        nbtrack sweep train.ipynb --space 'lr=loguniform(1e-4,1e-1)' \\
+            --space 'depth=intrange(2,8)' --trials 40 --jobs 4 --metric val/loss
+    """
+    from nbtrack.jobs.params import parse_params
+    from nbtrack.sweeps.notebook import NotebookObjective
+    from nbtrack.sweeps.sweep import sweep as run_sweep
+
+    space = _space(space_words)
+    objective = NotebookObjective(notebook, params=parse_params(params), kernel=kernel,
+                                  timeout=timeout, cwd=cwd)
+    try:
+        result = run_sweep(objective, space, n_trials=trials, metric=metric, goal=goal,
+                           method=method, pruner=None, name=name, timeout=sweep_timeout,
+                           n_jobs=jobs, resume=resume, storage=storage, seed=seed,
+                           max_failures=max_failures, progress=not as_json,
+                           workspace=_workspace())
+    except KeyboardInterrupt:
+        click.echo("interrupted: the running trials are marked interrupted; run the same "
+                   "command with --name to continue", err=True)
+        raise SystemExit(130) from None
+    if as_json:
+        _echo_json({**result.summary(), "stop_reason": result.stop_reason,
+                    "trial_rows": result.rows()})
+    else:
+        click.echo(result.text())
+    if result.stop_reason or result.summary()["best"] is None:
+        raise SystemExit(1)
 
 
 @sweep.command("worker")
@@ -145,7 +262,8 @@ def sweep() -> None:
 @click.argument("name")
 @click.option("--storage", default=None, help=_STORAGE_HELP)
 @click.option("--objective", "objective", default=None, metavar="MODULE:FUNCTION",
-              help="The objective to import (default: the one the sweep was started with).")
+              help="The objective to import, or a NOTEBOOK.ipynb (default: the one the sweep "
+                   "was started with).")
 @click.option("--trials", type=int, default=None,
               help="The sweep's size (default: what the sweep was started with).")
 @click.option("--timeout", type=float, default=None, help="Start no trial after this many seconds.")
@@ -192,7 +310,8 @@ def worker(name: str, storage: str | None, objective: str | None, trials: int | 
         study = optuna.load_study(study_name=name, storage=store,
                                   sampler=plan.sampler(seed), pruner=plan.make_pruner())
     size = trials if trials is not None else attrs.get("n_trials")
-    click.echo(f"worker joined sweep {name} ({found.storage}); objective {ref}", err=True)
+    shown = repr(func) if ref.lstrip().startswith("{") else ref  # a notebook's JSON: its path
+    click.echo(f"worker joined sweep {name} ({found.storage}); objective {shown}", err=True)
     reason = work(study, plan, func, sweep=name, n_trials=size, timeout=timeout,
                   max_failures=max_failures, workspace=ws,
                   on_trial=lambda o: click.echo(

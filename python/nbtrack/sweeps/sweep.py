@@ -2,7 +2,8 @@
 
 Trials run in this process one after another by default (in a notebook: in the kernel, so a
 cell-defined objective needs no pickling); ``n_jobs=N`` starts N worker processes on this
-machine for an objective importable from a module; ``nbtrack sweep worker NAME --storage URL``
+machine for an objective importable from a module or a notebook (each trial then a notebook
+job: :mod:`nbtrack.sweeps.notebook`); ``nbtrack sweep worker NAME --storage URL``
 joins from any machine. Every worker takes trials from the same Optuna study until the sweep
 has ``n_trials`` of them: a trial's number is its ticket, so no trial runs twice and the sweep
 never runs more than asked.
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 from nbtrack import config as _config
 from nbtrack.sweeps import storage as _storage
 from nbtrack.sweeps.space import Plan, resolve
-from nbtrack.sweeps.trial import Outcome, outcome_of, run_trial
+from nbtrack.sweeps.trial import Objective, Outcome, outcome_of, run_trial
 
 if TYPE_CHECKING:  # pragma: no cover
     from nbtrack.sweeps.result import Sweep
@@ -39,7 +40,7 @@ SURPLUS_ATTR = "nbtrack_surplus"
 
 
 def sweep(
-    objective: Callable[[dict[str, Any]], Any],
+    objective: Objective | str | os.PathLike[str],
     space: Any,
     n_trials: int | None = None,
     metric: str = "val/loss",
@@ -66,6 +67,10 @@ def sweep(
         metrics holding ``metric``); else the metric's summary in the run is used. Logging
         ``metric`` with a step reports it to Optuna, and a trial the pruner stops ends
         ``pruned`` (``optuna.TrialPruned`` is raised from that ``nbtrack.log`` call).
+        Or a notebook (a ``.ipynb`` path, or a :class:`nbtrack.sweeps.NotebookObjective`
+        for a kernel, a cell timeout or fixed params): each trial executes it as a job with
+        the trial's params injected after its ``parameters`` cell; the job's run is the
+        trial's run and the metric's summary in it the value (no pruning).
     space : a dict of distributions (``nbtrack.uniform``, ``loguniform``, ``intrange``,
         ``choice``, ``constant``; a list is a choice, a plain value a constant), or a W&B sweep
         configuration (its ``method``, ``metric``, ``early_terminate`` and ``run_cap`` win).
@@ -81,7 +86,7 @@ def sweep(
         study.
     timeout : seconds after which no new trial starts.
     n_jobs : worker processes on this machine (the objective must be importable from a
-        module: ``module:function``); 1 runs trials here, one after another.
+        module: ``module:function``, or a notebook); 1 runs trials here, one after another.
     resume : continue the sweep ``name`` (an error if it does not exist); without a name, the
         workspace's latest sweep.
     storage : None (``.nbtrack/sweeps/<name>.journal``), a journal file path, a database URL
@@ -116,9 +121,15 @@ def sweep(
     >>> result.best_config  # doctest: +SKIP
     {'lr': 0.0031, 'depth': 5}
     """
+    from nbtrack.sweeps.notebook import NotebookObjective, is_notebook
     from nbtrack.sweeps.result import Sweep
     from nbtrack.sweeps.widget import progress_view
 
+    if is_notebook(objective):
+        objective = NotebookObjective(cast("str | os.PathLike[str]", objective))
+    if not callable(objective) and not isinstance(objective, NotebookObjective):
+        raise ValueError(f"the objective must be a function or a .ipynb notebook, not "
+                         f"{objective!r}")
     plan = resolve(space, method=method, metric=metric, goal=goal, pruner=pruner)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer, not {n_jobs!r}")
@@ -126,7 +137,9 @@ def sweep(
         raise ValueError(f"max_failures must be a positive integer, not {max_failures!r}")
     if timeout is not None and timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-    ref = objective_ref(objective) if n_jobs > 1 else None
+    # a notebook's ref is kept even for n_jobs=1, so `nbtrack sweep worker` can join
+    ref = (objective_ref(objective) if n_jobs > 1 or isinstance(objective, NotebookObjective)
+           else None)
     ws = Path(workspace).expanduser().resolve() if workspace else _config.workspace_dir()
     name = _name(name, resume, storage, ws)
     total = _size(plan, n_trials, timeout)
@@ -251,7 +264,7 @@ def study_outcomes(study: Any) -> list[Outcome]:
 
 # -- one worker's loop ------------------------------------------------------------------------
 
-def work(study: Any, plan: Plan, objective: Callable[[dict[str, Any]], Any], *, sweep: str,
+def work(study: Any, plan: Plan, objective: Objective, *, sweep: str,
          n_trials: int | None, timeout: float | None = None,
          max_failures: int = MAX_FAILURES, workspace: Any = None,
          on_trial: Callable[[Outcome], None] | None = None) -> str | None:
@@ -295,8 +308,13 @@ def work(study: Any, plan: Plan, objective: Callable[[dict[str, Any]], Any], *, 
 # -- worker processes -------------------------------------------------------------------------
 
 def objective_ref(objective: Any) -> str:
-    """``module:qualname`` of an objective another process can import, else a ValueError
-    saying what to do (a function defined in a notebook cell cannot be imported)."""
+    """``module:qualname`` of an objective another process can import (a notebook
+    objective's JSON), else a ValueError saying what to do (a function defined in a notebook
+    cell cannot be imported)."""
+    from nbtrack.sweeps.notebook import NotebookObjective
+
+    if isinstance(objective, NotebookObjective):
+        return objective.ref()
     module = getattr(objective, "__module__", None)
     qualname = getattr(objective, "__qualname__", None)
     if not callable(objective) or not module or not qualname:
@@ -318,8 +336,13 @@ def objective_ref(objective: Any) -> str:
     return ref
 
 
-def import_objective(ref: str) -> Callable[[dict[str, Any]], Any]:
-    """The function ``module:qualname`` names."""
+def import_objective(ref: str) -> Objective:
+    """The function ``module:qualname`` names; a notebook objective for a ``.ipynb`` path
+    or the JSON of :meth:`NotebookObjective.ref <nbtrack.sweeps.NotebookObjective.ref>`."""
+    from nbtrack.sweeps.notebook import NotebookObjective, is_notebook
+
+    if is_notebook(ref) or ref.lstrip().startswith("{"):
+        return NotebookObjective.from_ref(ref)
     module_name, sep, qualname = ref.partition(":")
     if not sep or not module_name or not qualname:
         raise ValueError(f"an objective is named module:function, not {ref!r}")

@@ -10,6 +10,10 @@ is pruned                 ``pruned``          PRUNED
 raises, returns NaN       ``failed``          FAIL
 is interrupted            ``interrupted``     FAIL (``nbtrack_status: interrupted``)
 ========================  ==================  =================
+
+An objective that records the trial's run itself (:class:`RecordsItsRun`: a notebook run as
+a job, whose run starts in the job's kernel) gets no run from here: it is handed the run's
+name and tags, and the trial is linked to the run it reports.
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ import traceback
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
+from nbtrack import config as _config
 from nbtrack import session
 from nbtrack.recorder import warn
 from nbtrack.run import Run
 from nbtrack.sweeps.space import Plan, params_of
 
-__all__ = ["Outcome", "TrialReporter", "current_trial", "outcome_of", "run_trial"]
+__all__ = ["Objective", "Outcome", "OwnRun", "RecordsItsRun", "TrialReporter", "current_trial",
+           "outcome_of", "run_trial"]
 
 #: Characters of a failed trial's traceback kept in the study.
 TRACEBACK_CHARS = 4000
@@ -55,6 +62,36 @@ class Outcome:
     error: str | None = None
     duration: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OwnRun:
+    """The run an objective that records its own run (:class:`RecordsItsRun`) made for a
+    trial, and how it ended (``status``: the run's final status, or ``"not started"``)."""
+
+    status: str
+    number: int | None = None
+    id: str | None = None
+    error: str | None = None
+
+
+@runtime_checkable
+class RecordsItsRun(Protocol):
+    """An objective that records the trial's run itself, in another process: ``run_trial``
+    starts no run, calls :meth:`run_as` with the run's name and tags and reads the metric's
+    summary from the run it reports, once it has ended (no pruning: intermediate values are
+    not reported)."""
+
+    def run_as(self, config: dict[str, Any], *, name: str, tags: list[str],
+               workspace: Path) -> OwnRun:
+        """Run the objective with ``config`` as the run ``name`` with ``tags`` in
+        ``workspace``; return that run. A KeyboardInterrupt may carry the run as its
+        ``own_run`` attribute."""
+        ...
+
+
+#: What ``nbtrack.sweep`` runs per trial.
+Objective = Callable[[dict[str, Any]], Any] | RecordsItsRun
 
 
 class TrialReporter(list):  # type: ignore[type-arg]  # a Run.tap() sink that keeps nothing
@@ -93,11 +130,19 @@ class TrialReporter(list):  # type: ignore[type-arg]  # a Run.tap() sink that ke
             raise self.pruned(f"trial {self.trial.number} pruned at step {step}")
 
 
+def _run_name(sweep: str, trial: Any) -> str:
+    return f"{sweep}-trial-{trial.number}"
+
+
+def _run_tags(sweep: str) -> list[str]:
+    return ["sweep", f"sweep={sweep}"]
+
+
 def _start_run(sweep: str, trial: Any, config: Mapping[str, Any], *, capture_env: bool,
                workspace: Any) -> Run | None:
     try:
-        return session.init(name=f"{sweep}-trial-{trial.number}", config=config,
-                            tags=["sweep", f"sweep={sweep}"], workspace=workspace,
+        return session.init(name=_run_name(sweep, trial), config=config,
+                            tags=_run_tags(sweep), workspace=workspace,
                             capture_env=capture_env, system_metrics=False, activate=False)
     except Exception as exc:  # noqa: BLE001 - the trial runs untracked rather than not at all
         warn(f"nbtrack could not start the run of trial {trial.number}: {exc!r}")
@@ -128,8 +173,18 @@ def _summary_value(run: Run | None, metric: str, reporter: TrialReporter) -> flo
     return None if value is None else float(value)
 
 
-def run_trial(study: Any, trial: Any, plan: Plan, objective: Callable[[dict[str, Any]], Any],
-              *, sweep: str, workspace: Any = None, capture_env: bool = True) -> Outcome:
+def _link(trial: Any, outcome: Outcome, number: int, run_id: str, workspace: Path) -> None:
+    """Tie the trial to its run (the ``nbtrack_run`` user attribute every view reads)."""
+    outcome.run_number, outcome.run_id = number, run_id
+    try:
+        trial.set_user_attr("nbtrack_run", {"id": run_id, "number": number,
+                                            "workspace": str(workspace)})
+    except Exception as exc:  # noqa: BLE001
+        warn(f"nbtrack could not link trial {trial.number} to its run: {exc!r}")
+
+
+def run_trial(study: Any, trial: Any, plan: Plan, objective: Objective, *, sweep: str,
+              workspace: Any = None, capture_env: bool = True) -> Outcome:
     """Run ``objective(config)`` as trial ``trial`` of ``study`` and tell Optuna how it ended.
 
     A KeyboardInterrupt marks the run ``interrupted`` and the trial failed (with
@@ -137,19 +192,16 @@ def run_trial(study: Any, trial: Any, plan: Plan, objective: Callable[[dict[str,
     """
     import optuna
 
+    if isinstance(objective, RecordsItsRun):
+        return _run_own(study, trial, plan, objective, sweep=sweep, workspace=workspace)
     started = time.time()
     config = params_of(plan, trial)
     run = _start_run(sweep, trial, config, capture_env=capture_env, workspace=workspace)
     reporter = TrialReporter(trial, plan.metric, optuna.TrialPruned)
     outcome = Outcome(trial.number, "finished", None, dict(config))
     if run is not None:
-        outcome.run_number, outcome.run_id = run.number, run.id
         run.tap(reporter)
-        try:
-            trial.set_user_attr("nbtrack_run", {"id": run.id, "number": run.number,
-                                                "workspace": str(run.workspace)})
-        except Exception as exc:  # noqa: BLE001
-            warn(f"nbtrack could not link trial {trial.number} to its run: {exc!r}")
+        _link(trial, outcome, run.number, run.id, run.workspace)
     returned: Any = None
     _current.trial = trial
     try:
@@ -174,6 +226,59 @@ def run_trial(study: Any, trial: Any, plan: Plan, objective: Callable[[dict[str,
     if outcome.status == "finished":
         _value_of(returned, run, plan.metric, reporter, outcome)
     _end(study, trial, run, reporter, outcome, started)
+    return outcome
+
+
+def _run_own(study: Any, trial: Any, plan: Plan, objective: RecordsItsRun, *, sweep: str,
+             workspace: Any) -> Outcome:
+    """A trial whose objective records its run itself (see :class:`RecordsItsRun`): the
+    trial's status follows the run's, its value is the metric's summary in the run."""
+    import optuna
+
+    started = time.time()
+    ws = Path(workspace) if workspace else _config.workspace_dir()
+    config = params_of(plan, trial)
+    outcome = Outcome(trial.number, "finished", None, dict(config))
+    reporter = TrialReporter(trial, plan.metric, optuna.TrialPruned)  # never tapped
+    try:
+        own = objective.run_as(dict(config), name=_run_name(sweep, trial),
+                               tags=_run_tags(sweep), workspace=ws)
+    except KeyboardInterrupt as exc:
+        stopped = getattr(exc, "own_run", None)
+        if isinstance(stopped, OwnRun) and stopped.number is not None and stopped.id is not None:
+            _link(trial, outcome, stopped.number, stopped.id, ws)
+        outcome.status, outcome.error = "interrupted", "KeyboardInterrupt"
+        _end(study, trial, None, reporter, outcome, started)
+        raise
+    except Exception as exc:  # noqa: BLE001 - a failed trial is recorded, the sweep goes on
+        own = OwnRun("failed", error=f"{type(exc).__name__}: {exc}")
+        text = traceback.format_exc()
+        outcome.extra["traceback"] = text[-TRACEBACK_CHARS:]
+        print(f"nbtrack: trial {trial.number} failed:\n{text}", file=sys.stderr)
+    status = own.status
+    summary: dict[str, Any] = {}
+    if own.number is not None and own.id is not None:
+        _link(trial, outcome, own.number, own.id, ws)
+        try:
+            record = Run(_config.db_path(ws), own.number, own.id).refresh()
+            status, summary = record["status"], record["summary"]
+        except Exception as exc:  # noqa: BLE001
+            warn(f"nbtrack could not read run {own.number} of trial {trial.number}: {exc!r}")
+    if status != "finished":
+        outcome.status = "failed"
+        outcome.error = own.error or f"the run ended {status}"
+    else:
+        value = summary.get(plan.metric)
+        if value is None:
+            outcome.status = "failed"
+            outcome.error = (f"the run logged no {plan.metric!r}: log it with "
+                             f"nbtrack.log({{{plan.metric!r}: value}})")
+        else:
+            outcome.value = _number(value)
+            if outcome.value is None or not math.isfinite(outcome.value):
+                outcome.status = "failed"
+                outcome.error = f"the run's {plan.metric} is {value!r}"
+    _end(study, trial, None, reporter, outcome, started)
     return outcome
 
 
