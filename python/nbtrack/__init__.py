@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
         use_artifact,
     )
     from nbtrack.store.queries import RunNotFound
+    from nbtrack.sync.api import pull, sync
+    from nbtrack.sync.client import SyncError
 
 #: Public name -> the module that defines it.
 _LAZY = {
@@ -67,6 +69,8 @@ _LAZY = {
                      "use_artifact"),
                     "nbtrack.session"),
     "RunNotFound": "nbtrack.store.queries",
+    **dict.fromkeys(("pull", "sync"), "nbtrack.sync.api"),
+    "SyncError": "nbtrack.sync.client",
     **dict.fromkeys(("ModelNotFound", "delete_alias", "get_model", "list_models",
                      "register_model", "set_alias", "set_model_description", "set_model_tag"),
                     "nbtrack.registry"),
@@ -115,6 +119,7 @@ __all__ = [
     "RunList",
     "RunNotFound",
     "StoreUnavailableError",
+    "SyncError",
     "TrackingWarning",
     "active_run",
     "autolog",
@@ -132,6 +137,7 @@ __all__ = [
     "log_artifact",
     "log_model",
     "plot",
+    "pull",
     "register_model",
     "runs",
     "set_alias",
@@ -140,6 +146,7 @@ __all__ = [
     "show_runs",
     "sql",
     "status",
+    "sync",
     "use_artifact",
 ]
 

@@ -36,6 +36,8 @@ from nbtrack.query.export import FORMATS, TABLES, csv_cell, export_tables, write
 from nbtrack.serving.command import serve
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
+from nbtrack.sync.command import pull as pull_command
+from nbtrack.sync.command import sync as sync_command
 
 #: Runs read per query when streaming ``list --json/--csv`` and ``export``.
 _PAGE = 500
@@ -791,6 +793,8 @@ main.add_command(models)
 main.add_command(export_model)
 main.add_command(import_command)
 main.add_command(serve)
+main.add_command(sync_command)
+main.add_command(pull_command)
 # The model commands also under `nbtrack models` (as `models serve` / `models export`).
 models.add_command(serve)
 models.add_command(export_model, name="export")
