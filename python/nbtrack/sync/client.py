@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 
 T = TypeVar("T")
 
-#: Retries of a failed request when the user set none (MLflow's default, 7 with a backoff
-#: factor of 2, waits minutes before saying a server is down).
-_RETRIES = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0.5",
-            "MLFLOW_HTTP_REQUEST_TIMEOUT": "60"}
+#: MLflow client settings while syncing, unless the user set them: few retries of a failed
+#: request (MLflow's default, 7 with a backoff factor of 2, waits minutes before saying a
+#: server is down), and no "View run at" lines printed (and fetched) per finished run.
+_RETRIES = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": "60", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true"}
 
 _STATUS = re.compile(r"error code (\d{3})")
 _UNREACHABLE = ("Max retries exceeded", "Connection refused", "ConnectionError",
@@ -104,8 +105,9 @@ def _first(text: str) -> str:
 
 @contextmanager
 def quick_failures() -> Iterator[None]:
-    """Within the block, a server that is down is reported in seconds (few retries), unless
-    the user set MLflow's retry variables; the environment is restored afterwards."""
+    """Within the block, a server that is down is reported in seconds (few retries) and the
+    client prints nothing, unless the user set these MLflow variables; the environment is
+    restored afterwards."""
     previous = {name: os.environ.get(name) for name in _RETRIES}
     for name, value in _RETRIES.items():
         if previous[name] is None:

@@ -68,7 +68,7 @@ def sync(url: str, experiment: str | None, where: str | None, refs: str | None,
                               progress=not as_json)
         except SyncError as exc:
             partial = getattr(exc, "report", None)
-            if partial is not None:
+            if partial is not None and (partial.runs or as_json):
                 _print(partial, as_json)
             fail(f"error: {exc}")
         except ImportError as exc:

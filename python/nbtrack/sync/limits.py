@@ -52,7 +52,8 @@ class Change:
     detail: str
 
     def text(self) -> str:
-        return f"run {self.run}: {self.kind} {self.key!r}: {self.detail}"
+        noun = {"immutable": "param", "value": "value of"}.get(self.kind, self.kind)
+        return f"run {self.run}: {noun} {self.key!r}: {self.detail}"
 
 
 def valid_name(name: str) -> bool:

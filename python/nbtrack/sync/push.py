@@ -104,7 +104,8 @@ def read_local(db: Connection, number: int) -> Local:
     for mv in db.execute(
             "SELECT v.id, v.model, v.version, v.artifact_version, v.run, v.description,"
             " v.created, m.name FROM model_versions v JOIN registered_models m"
-            " ON m.id = v.model WHERE v.run = ? ORDER BY m.name, v.version", (number,)):
+            " ON m.id = v.model JOIN artifact_versions av ON av.id = v.artifact_version"
+            " WHERE COALESCE(v.run, av.run) = ? ORDER BY m.name, v.version", (number,)):
         row = registry_store.VersionRow(*mv[:7])
         registered[row.artifact_version] = (mv[7], row)
     tags = registry_store.version_tags(db, [r.id for _, r in registered.values()])
@@ -114,8 +115,9 @@ def read_local(db: Connection, number: int) -> Local:
                 if e.direction == "out" and e.version not in registered]
     aliases = [(r[0], r[1], int(r[2])) for r in db.execute(
         "SELECT m.name, a.alias, a.version FROM model_aliases a JOIN registered_models m"
-        " ON m.id = a.model JOIN model_versions v ON v.id = a.version WHERE v.run = ?"
-        " ORDER BY m.name, a.alias", (number,))]
+        " ON m.id = a.model JOIN model_versions v ON v.id = a.version"
+        " JOIN artifact_versions av ON av.id = v.artifact_version"
+        " WHERE COALESCE(v.run, av.run) = ? ORDER BY m.name, a.alias", (number,))]
     return Local(record, params, tops, run_files.run_files(db, number, params),
                  queries.media_rows(db, number), produced, models, aliases)
 
