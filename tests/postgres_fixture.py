@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +71,9 @@ def _as_server_user() -> tuple[list[str], str]:
     return ["runuser", "-u", "postgres", "--"], "postgres"
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """A PostgreSQL server on 127.0.0.1 and a free port, stopped at the end of the session."""
+@contextmanager
+def running_postgres() -> Iterator[Postgres]:
+    """A PostgreSQL server on 127.0.0.1 and a free port for the block (benchmarks use it)."""
     initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
     prefix, user = _as_server_user()
     root = Path(tempfile.mkdtemp(prefix="nbtrack-pg-"))
@@ -82,18 +83,30 @@ def postgres() -> Iterator[Postgres]:
         shutil.chown(root, user="postgres")
         shutil.chown(data, user="postgres")
     run = dict(check=True, capture_output=True, text=True, cwd=str(root))
-    subprocess.run([*prefix, initdb, "-D", str(data), "-U", user, "--auth=trust",
-                    "-E", "UTF8", "--no-sync"], **run)  # type: ignore[call-overload]
-    port = free_port()
-    options = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"
-    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-o", options, "-l",
-                    str(root / "log"), "-w", "start"], **run)  # type: ignore[call-overload]
+    try:
+        subprocess.run([*prefix, initdb, "-D", str(data), "-U", user, "--auth=trust",
+                        "-E", "UTF8", "--no-sync"], **run)  # type: ignore[call-overload]
+        port = free_port()
+        options = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"
+        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-o", options, "-l",
+                        str(root / "log"), "-w", "start"], **run)  # type: ignore[call-overload]
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.fail(f"PostgreSQL did not start: {exc.cmd[len(prefix)]}: {exc.stderr}",
+                    pytrace=False)
     try:
         yield Postgres("127.0.0.1", port, user)
     finally:
         subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A PostgreSQL server for the whole test session (see :func:`running_postgres`)."""
+    with running_postgres() as server:
+        yield server
 
 
 def create_database(server: Postgres, name: str) -> str:

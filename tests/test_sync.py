@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import nbtrack
+from mlflow_server import CREDENTIALS, MlflowServer, start_server, stop_server
 from nbtrack import config
 from nbtrack.cli import main as cli
 from nbtrack.store import access
@@ -29,59 +29,9 @@ from postgres_fixture import postgres as postgres  # noqa: F401 - the session fi
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
-_CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN",
-                "MLFLOW_TRACKING_URI")
-
 
 # -- the server ------------------------------------------------------------------------------
-
-class MlflowServer:
-    def __init__(self, url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-        self.url, self.proc, self.log = url, proc, log
-
-    def client(self) -> Any:
-        from mlflow.tracking import MlflowClient
-
-        return MlflowClient(tracking_uri=self.url, registry_uri=self.url)
-
-
-def start_server(root: Path, db_url: str, *extra: str,
-                 env: dict[str, str] | None = None) -> MlflowServer:
-    """``mlflow server`` on a free port (PostgreSQL backend store, proxied artifacts)."""
-    root.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if k not in _CREDENTIALS}
-    environ["PATH"] = f"{BIN}{os.pathsep}{environ.get('PATH', '')}"  # uvicorn, gunicorn
-    environ.update(env or {})
-    log = root / "server.log"
-    proc = subprocess.Popen(
-        [str(BIN / "mlflow"), "server", "--backend-store-uri", db_url, "--serve-artifacts",
-         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", *extra],
-        env=environ, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=str(root))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"mlflow server exited:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2):
-                return MlflowServer(url, proc, log)
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail(f"mlflow server did not start:\n{log.read_text()[-4000:]}")
-
-
-def stop_server(server: MlflowServer) -> None:
-    server.proc.terminate()
-    try:
-        server.proc.wait(30)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
-
 
 @pytest.fixture(scope="module")
 def mlflow_server(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory,  # noqa: F811
@@ -94,7 +44,7 @@ def mlflow_server(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory, 
 
 @pytest.fixture
 def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in _CREDENTIALS:
+    for name in CREDENTIALS:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -383,7 +333,9 @@ def test_wrong_credentials_against_basic_auth_exit_1(
         "admin_username = admin\nadmin_password = nbtrack-admin-pass-1234\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n")
     server = start_server(tmp_path / "auth", create_database(postgres, "sync_auth"),
-                          "--app-name", "basic-auth", env={"MLFLOW_AUTH_CONFIG_PATH": str(ini)})
+                          "--app-name", "basic-auth",
+                          env={"MLFLOW_AUTH_CONFIG_PATH": str(ini),
+                               "MLFLOW_FLASK_SERVER_SECRET_KEY": "nbtrack-test-secret"})
     try:
         make_run(workspace, "r", 20)
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")

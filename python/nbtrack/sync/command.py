@@ -66,6 +66,9 @@ def sync(url: str, experiment: str | None, where: str | None, refs: str | None,
             report = run_sync(url, experiment=experiment, where=where,
                               runs=_runs_option(refs), dry_run=dry_run, workspace=ws,
                               progress=not as_json)
+        except KeyboardInterrupt:
+            click.echo("stopped; the next sync resumes where this one stopped", err=True)
+            raise SystemExit(130) from None
         except SyncError as exc:
             partial = getattr(exc, "report", None)
             if partial is not None and (partial.runs or as_json):

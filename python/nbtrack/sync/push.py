@@ -419,6 +419,9 @@ class Pusher:
         for label in rec["tags"]:
             key, _, value = label.partition("=")
             tags[names(key)] = shorten(value, MAX_TAG_VAL_LENGTH)
+            if len(value) > MAX_TAG_VAL_LENGTH:
+                self.changes.append(Change(run, "value", key, f"{len(value):,} characters"
+                                           f" shortened to {MAX_TAG_VAL_LENGTH:,}"))
         self.changes.extend(names.changes)
         tags[RUN_ID_TAG] = rec["id"]
         tags["nbtrack.number"] = str(rec["number"])
