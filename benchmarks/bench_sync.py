@@ -6,7 +6,8 @@ asserts nothing). It starts PostgreSQL (Debian's, as the tests do) and ``mlflow 
 with ``--serve-artifacts``, then:
 
 1. one finished run of ``--points`` metric points (two keys) synced with ``nbtrack sync``:
-   points/s, end to end (reading the store, the cursor, every request);
+   points/s, end to end (reading the store, the cursor, every request), after a warm-up
+   (mlflow imported, the server's first requests answered);
 2. the same points sent by ``MlflowClient.log_batch`` (1,000 per request, the limit) into a new
    run of the same experiment on the same server, in the same process: the floor of MLflow's
    own client;
@@ -82,6 +83,11 @@ def main() -> None:
         print("starting PostgreSQL and mlflow server ...", flush=True)
         server = start_server(root / "server", create_database(pg, "bench"))
         try:
+            # Warm up: import mlflow's client and let the server answer its first requests,
+            # so neither side of the comparison pays for them.
+            warm = root / "ws-warm"
+            make_big_run(warm, 2000)
+            nbtrack.sync(server.url, experiment="warm-up", workspace=warm, progress=False)
             ws = root / "ws-points"
             run = make_big_run(ws, args.points)
             began = time.perf_counter()

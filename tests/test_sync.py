@@ -236,6 +236,11 @@ def test_a_live_run_synced_keeps_appending(
 ) -> None:
     run = make_run(workspace, "live", 100, finish=False)
     client = mlflow_server.client()
+    plan = nbtrack.sync(mlflow_server.url, experiment="live", runs=[run.number],
+                        workspace=workspace, dry_run=True, progress=False)
+    assert (plan.runs[0].action, plan.runs[0].points) == ("would create", 100 + 90)
+    assert cursor_rows(workspace, "sync_runs") == []
+    assert client.get_experiment_by_name("live") is None  # a dry run creates nothing
     nbtrack.sync(mlflow_server.url, experiment="live", runs=[run.number], workspace=workspace,
                  progress=False)
     remote = remote_run(client, "live", run.id)
@@ -392,3 +397,75 @@ def test_pull_into_a_fresh_workspace_then_diff_against_a_local_run(
     # A pulled run is never sent back; the workspace's own run is.
     sync = nbtrack.sync(mlflow_server.url, experiment="team", workspace=mine, progress=False)
     assert [o.number for o in sync.runs] == [local.number]
+
+
+# -- the cells of a notebook run -----------------------------------------------------------
+
+def test_a_notebook_runs_cells_go_as_json_and_an_executed_notebook_in_execution_order(
+    workspace: Path, mlflow_server: MlflowServer, tmp_path: Path, no_credentials: None,
+) -> None:
+    import json
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    start_ipython()
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "nbtrack")
+    try:
+        ip.run_cell("%track start cells", store_history=True)
+        ip.run_cell("xs = [1, 2, 3]", store_history=True)
+        ip.run_cell("import nbtrack\nnbtrack.log({'n': len(xs)})", store_history=True)
+        ip.run_cell("%track stop", store_history=True)
+    finally:
+        nbtrack.finish()
+        ip.run_line_magic("unload_ext", "nbtrack")
+    run = nbtrack.get_run("cells")
+    nbtrack.sync(mlflow_server.url, experiment="cells", workspace=workspace, progress=False)
+    client = mlflow_server.client()
+    remote = remote_run(client, "cells", run.id)
+    folder = Path(client.download_artifacts(remote.info.run_id, "nbtrack", str(tmp_path)))
+    cells = json.loads((folder / "cells.json").read_text())
+    sources = [c["source"] for c in cells]
+    assert sources == [c["source"] for c in run.cells]
+    assert "xs = [1, 2, 3]" in sources
+    notebook = json.loads((folder / "executed.ipynb").read_text())
+    assert notebook["nbformat"] == 4
+    assert [c["source"] for c in notebook["cells"]] == sources
+
+
+def test_watch_keeps_a_live_run_synced_and_ctrl_c_stops_it_cleanly(
+    workspace: Path, mlflow_server: MlflowServer, no_credentials: None,
+) -> None:
+    run = make_run(workspace, "watched", 20, finish=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "python"), "NBTRACK_DIR": str(workspace)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbtrack", "sync", mlflow_server.url, "--experiment", "watch",
+         "--watch", "0.5"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = mlflow_server.client()
+
+    def remote_loss() -> int:
+        exp = client.get_experiment_by_name("watch")
+        found = exp and client.search_runs([exp.experiment_id])
+        return len(client.get_metric_history(found[0].info.run_id, "loss")) if found else 0
+
+    def wait_for(points: int) -> None:
+        deadline = time.monotonic() + 300
+        while remote_loss() < points:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, f"the watch never sent {points} points"
+            time.sleep(0.2)
+
+    try:
+        wait_for(20)
+        for step in range(20, 60):
+            run.log({"loss": 0.1, "acc": 0.2}, step=step)
+        wait_for(60)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 130), err
+    assert "stopped" in err and "Traceback" not in err
+    assert remote_loss() == 60
+    run.finish()
