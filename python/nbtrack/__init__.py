@@ -62,6 +62,8 @@ if TYPE_CHECKING:  # pragma: no cover - what the lazy names below resolve to
         uniform,
     )
     from nbtrack.sweeps.sweep import sweep
+    from nbtrack.sync.api import pull, sync
+    from nbtrack.sync.client import SyncError
 
 #: Public name -> the module that defines it.
 _LAZY = {
@@ -80,6 +82,8 @@ _LAZY = {
                      "use_artifact"),
                     "nbtrack.session"),
     "RunNotFound": "nbtrack.store.queries",
+    **dict.fromkeys(("pull", "sync"), "nbtrack.sync.api"),
+    "SyncError": "nbtrack.sync.client",
     **dict.fromkeys(("ModelNotFound", "delete_alias", "get_model", "list_models",
                      "register_model", "set_alias", "set_model_description", "set_model_tag"),
                     "nbtrack.registry"),
@@ -132,6 +136,7 @@ __all__ = [
     "StoreUnavailableError",
     "Sweep",
     "SweepNotFound",
+    "SyncError",
     "TrackingWarning",
     "active_run",
     "autolog",
@@ -154,6 +159,7 @@ __all__ = [
     "log_model",
     "loguniform",
     "plot",
+    "pull",
     "register_model",
     "run_notebook",
     "run_notebooks",
@@ -166,6 +172,7 @@ __all__ = [
     "status",
     "sweep",
     "uniform",
+    "sync",
     "use_artifact",
 ]
 

@@ -38,6 +38,8 @@ from nbtrack.serving.command import serve
 from nbtrack.store import queries
 from nbtrack.store.access import Connection
 from nbtrack.sweeps.command import sweep, sweeps
+from nbtrack.sync.command import pull as pull_command
+from nbtrack.sync.command import sync as sync_command
 
 #: Runs read per query when streaming ``list --json/--csv`` and ``export``.
 _PAGE = 500
@@ -809,6 +811,8 @@ main.add_command(models)
 main.add_command(export_model)
 main.add_command(import_command)
 main.add_command(serve)
+main.add_command(sync_command)
+main.add_command(pull_command)
 # The model commands also under `nbtrack models` (as `models serve` / `models export`).
 models.add_command(serve)
 models.add_command(export_model, name="export")

@@ -324,10 +324,65 @@ def m008_imports(db: Database) -> None:
     )
 
 
+def m009_sync(db: Database) -> None:
+    """What an MLflow tracking server has accepted of each run (``nbtrack sync``).
+
+    ``server`` is the server's URL. ``sync_runs`` maps a run to its MLflow run (``remote_id``,
+    in experiment ``experiment_id``) and keeps a digest of the name, status, times, tags and
+    notes last sent (``head``), the tag keys sent (``tags``, JSON) and ``pending``: set while
+    metric points are on their way, so a sync that was killed asks the server what it got.
+    ``sync_params`` holds each param sent with the name and value the server has;
+    ``sync_metrics`` the last step the server has of each metric key (null: none yet);
+    ``sync_items`` the files (cells, environment, media, artifact versions) and registered
+    model versions and aliases sent, with a digest of what was sent. A row is written only
+    after the server accepted what it records.
+    """
+    db.executescript(
+        """
+        CREATE TABLE sync_runs (
+            run INTEGER NOT NULL,
+            server TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            experiment_id TEXT NOT NULL,
+            head TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]',
+            pending INTEGER NOT NULL DEFAULT 0,
+            synced REAL NOT NULL,
+            PRIMARY KEY (run, server)
+        ) WITHOUT ROWID;
+        CREATE INDEX sync_runs_remote ON sync_runs (server, remote_id);
+        CREATE TABLE sync_params (
+            run INTEGER NOT NULL,
+            server TEXT NOT NULL,
+            key TEXT NOT NULL,
+            remote TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (run, server, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE sync_metrics (
+            run INTEGER NOT NULL,
+            server TEXT NOT NULL,
+            key TEXT NOT NULL,
+            remote TEXT NOT NULL,
+            step INTEGER,
+            PRIMARY KEY (run, server, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE sync_items (
+            run INTEGER NOT NULL,
+            server TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            PRIMARY KEY (run, server, kind, name)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
 #: Every migration, in the order they apply. Append new ones; never edit an applied one.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_initial, m002_summary_indexes, m003_lost_items, m004_media, m005_cell_resources,
-    m006_artifacts, m007_registry, m008_imports,
+    m006_artifacts, m007_registry, m008_imports, m009_sync,
 )
 
 
