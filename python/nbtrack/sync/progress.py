@@ -1,15 +1,15 @@
 """Progress of a sync or pull: runs done and points sent, as a bar on a terminal, a widget in
 a notebook, or nothing (output piped, ``--json``).
 
-The notebook widget is ipywidgets' ``IntProgress`` with a label, imported only when a sync runs
-in a kernel.
+The notebook widget is :class:`nbtrack.widgets.progress_bar.ProgressBar`, imported only when a
+sync runs in a kernel.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class Progress(Protocol):
@@ -95,16 +95,13 @@ class Terminal(_Counts):
 
 
 class Widget(_Counts):
-    """An ``IntProgress`` bar and a label, displayed in the notebook."""
+    """A progress bar and a caption in the notebook (:class:`nbtrack.widgets.ProgressBar`)."""
 
     def __init__(self) -> None:
         super().__init__()
-        import ipywidgets
-        from IPython.display import display
+        from nbtrack.widgets.progress_bar import ProgressBar
 
-        self.bar: Any = ipywidgets.IntProgress(min=0, max=1, value=0)
-        self.caption: Any = ipywidgets.Label("")
-        display(ipywidgets.HBox([self.bar, self.caption]))  # type: ignore[no-untyped-call]
+        self.widget = ProgressBar()
         self.drawn = 0.0
 
     def show(self) -> None:
@@ -112,14 +109,12 @@ class Widget(_Counts):
         if now - self.drawn < 0.2 and self.done < self.runs:
             return
         self.drawn = now
-        self.bar.max = max(self.runs, 1)
-        self.bar.value = self.done
-        self.caption.value = self.text()
+        self.widget.update(self.done, self.runs, self.text())
 
     def close(self) -> None:
         self.drawn = 0.0
         self.show()
-        self.bar.bar_style = "success"
+        self.widget.finish()
 
 
 def _in_kernel() -> bool:
