@@ -309,6 +309,26 @@ def test_interrupting_a_sweep_marks_the_running_trial_interrupted_and_resume_rer
                                                     "finished"]
 
 
+def test_a_sweep_killed_mid_trial_resumes_to_its_full_size(workspace: Path) -> None:
+    """A kernel that dies (SIGKILL: nothing runs on the way out) leaves its running trial
+    RUNNING in the journal; re-running the sweep after the restart still ends with its full
+    number of finished trials."""
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED_SCRIPT], cwd=workspace,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "SLEEPING"
+    proc.kill()
+    proc.communicate(timeout=60)
+    result = nbtrack.sweep(lambda c: c["x"], {"x": nbtrack.uniform(0, 1)}, n_trials=3,
+                           name="intr", resume=True, progress=False)
+    # The dead process's trial is marked crashed (not counted) and a new one takes its place.
+    assert [o.status for o in result.outcomes()] == ["finished", "crashed", "finished",
+                                                    "finished"]
+    assert [r.name for r in _runs("intr") if r.status == "finished"] == [
+        "intr-trial-0", "intr-trial-2", "intr-trial-3"]
+
+
 # -- results, charts, CLI -----------------------------------------------------------------------
 
 def _rows(spec: dict) -> list[dict]:

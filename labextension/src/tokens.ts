@@ -410,7 +410,14 @@ export interface IModelSpecItem {
 }
 
 /** model.TrialStatus: a sweep trial's status (a run status, or `waiting`). */
-export type TrialStatus = 'running' | 'waiting' | 'finished' | 'failed' | 'interrupted' | 'pruned';
+export type TrialStatus =
+  | 'running'
+  | 'waiting'
+  | 'finished'
+  | 'failed'
+  | 'crashed'
+  | 'interrupted'
+  | 'pruned';
 
 /**
  * model.SweepSummary: a sweep in `GET sweeps`; `counts` are trials by status, `storage` a path

@@ -451,7 +451,8 @@ class ModelDetail(TypedDict):
 # -- sweeps (GET sweeps, GET sweeps/{name}) ----------------------------------------------------
 
 #: A sweep trial's status: a run status, or ``waiting`` (enqueued, not started).
-TrialStatus = Literal["running", "waiting", "finished", "failed", "interrupted", "pruned"]
+TrialStatus = Literal["running", "waiting", "finished", "failed", "crashed", "interrupted",
+                      "pruned"]
 
 
 class SweepSummary(TypedDict):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from nbtrack import config as _config
+from nbtrack.sweeps import liveness as _liveness
 from nbtrack.sweeps import storage as _storage
 from nbtrack.sweeps.space import Plan, resolve
 from nbtrack.sweeps.trial import Objective, Outcome, outcome_of, run_trial
@@ -251,9 +252,11 @@ def load_plan(study: Any) -> Plan:
 
 
 def _counted(trial: Any) -> bool:
-    """Trials that take a place in the sweep: not surplus, not interrupted (re-run those)."""
+    """Trials that take a place in the sweep: not surplus, not interrupted or crashed (re-run
+    those)."""
     attrs = trial.user_attrs
-    return not attrs.get(SURPLUS_ATTR) and attrs.get("nbtrack_status") != "interrupted"
+    return not attrs.get(SURPLUS_ATTR) and attrs.get("nbtrack_status") not in (
+        "interrupted", _liveness.CRASHED)
 
 
 def study_outcomes(study: Any) -> list[Outcome]:
@@ -279,7 +282,9 @@ def work(study: Any, plan: Plan, objective: Objective, *, sweep: str,
     deadline = None if timeout is None else time.monotonic() + timeout
     failures = 0
     first = True
+    me = _liveness.owner()
     with quiet_optuna():
+        _liveness.fail_dead_trials(study)
         while True:
             if deadline is not None and time.monotonic() >= deadline:
                 return None
@@ -287,6 +292,7 @@ def work(study: Any, plan: Plan, objective: Objective, *, sweep: str,
                     deepcopy=False))) >= n_trials:
                 return None
             trial = study.ask()
+            trial.set_user_attr(_liveness.OWNER_ATTR, me)
             if n_trials is not None:
                 ahead = [t for t in study.get_trials(deepcopy=False)
                          if t.number <= trial.number and _counted(t)]
