@@ -255,13 +255,11 @@ def status(path: Path) -> StatusInfo:
     if path.exists():
         with reading(path) as db:
             version = schema.schema_version(db)
-            # A store another process is creating right now has no tables yet.
-            if version:
-                status_expr, args = status_sql()
-                parts.append(db.execute(
-                    f"SELECT COUNT(*) FROM runs WHERE deleted = 0 AND ({status_expr}) = 'running'",
-                    args,
-                ).fetchone()[0])
+            status_expr, args = status_sql()
+            parts.append(db.execute(
+                f"SELECT COUNT(*) FROM runs WHERE deleted = 0 AND ({status_expr}) = 'running'",
+                args,
+            ).fetchone()[0])
     token = hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
     return StatusInfo(
         version=nbtrack.__version__, schema_version=version, store=str(path),
