@@ -1,7 +1,8 @@
 """"Run with parameters..." in a real JupyterLab, driven by Debian's Chromium.
 
 A notebook with a cell tagged ``parameters`` (``lr = 0.1``, ``epochs = 2``) that logs a metric
-is opened in the lab; the command's dialog shows both values, ``lr`` is changed to 0.5 and the
+is opened in the lab; the command's dialog shows both values (a broken literal brings the form
+back, never sent), ``lr`` is changed to 0.5 and the
 job runs in a real kernel in the background; the run appears in the sidebar with ``lr`` 0.5,
 finishes, a notification's button shows it, and its executed notebook opens from its detail.
 """
@@ -55,8 +56,19 @@ def test_run_with_parameters_runs_the_notebook_and_opens_the_executed_copy(
     lr = dialog.locator("input[data-param='lr']")
     assert lr.input_value() == "0.1"
     assert dialog.locator("input[data-param='epochs']").input_value() == "2"
-    lr.fill("0.5")
     dialog.locator("input.nbtrack-job-tags").fill("from-lab")
+
+    # A broken literal is never sent: the form comes back as it was, the field marked.
+    lr.fill("[0.5")
+    page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+    invalid = page.locator(f"{DIALOG} input.nbtrack-job-invalid[data-param='lr']")
+    invalid.wait_for(timeout=10_000)
+    assert invalid.input_value() == "[0.5"
+    assert page.locator(f"{DIALOG} input.nbtrack-job-tags").input_value() == "from-lab"
+    assert "not a Python literal" in page.locator(DIALOG).inner_text()
+    assert low_contrast(page, ".jp-Dialog-content", 4) == []
+
+    page.locator(f"{DIALOG} input[data-param='lr']").fill("0.5")
     shot(page, "jobs-dialog")
     assert low_contrast(page, ".jp-Dialog-content", 4) == []
     page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
