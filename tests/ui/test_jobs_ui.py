@@ -66,9 +66,11 @@ def test_run_with_parameters_runs_the_notebook_and_opens_the_executed_copy(
     assert invalid.input_value() == "[0.5"
     assert page.locator(f"{DIALOG} input.nbtrack-job-tags").input_value() == "from-lab"
     assert "not a Python literal" in page.locator(DIALOG).inner_text()
+    shot(page, "jobs-dialog-invalid")
     assert low_contrast(page, ".jp-Dialog-content", 4) == []
 
     page.locator(f"{DIALOG} input[data-param='lr']").fill("0.5")
+    assert page.locator(f"{DIALOG} .nbtrack-job-invalid").count() == 0  # cleared on input
     shot(page, "jobs-dialog")
     assert low_contrast(page, ".jp-Dialog-content", 4) == []
     page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()

@@ -65,7 +65,7 @@ export class JobDialogBody extends Widget implements Dialog.IBodyWidget<JobForm>
     intro.className = 'nbtrack-job-intro';
     intro.textContent = hasCell
       ? `Run ${notebook} in a fresh kernel as a tracked run. Values are Python literals ` +
-        "('text', 0.1, [1, 2], True, None); an edited value that is not one is sent as text."
+        "('text', 0.1, [1, 2], True, None); edited plain text that is not one is sent as a string."
       : `${notebook} has no cell tagged "parameters": it runs as it is, as a tracked run.`;
     this.node.append(intro);
     const form = document.createElement('div');
@@ -78,6 +78,15 @@ export class JobDialogBody extends Widget implements Dialog.IBodyWidget<JobForm>
       if (error) {
         element.classList.add('nbtrack-job-invalid');
         element.setAttribute('aria-invalid', 'true');
+        element.addEventListener(
+          'input',
+          () => {
+            element.classList.remove('nbtrack-job-invalid');
+            element.removeAttribute('aria-invalid');
+            element.parentElement?.querySelector('.nbtrack-job-note')?.remove();
+          },
+          { once: true }
+        );
       }
       const note = error
         ? `${error}: quote text ('adam'), close brackets`
@@ -86,15 +95,15 @@ export class JobDialogBody extends Widget implements Dialog.IBodyWidget<JobForm>
           : '';
       form.append(field(p.name, element, note));
     }
-    this.node.append(form);
     this._name = input(again?.texts['\0name'] ?? '', 'nbtrack-job-name');
     this._name.placeholder = 'run name (optional)';
     this._tags = input(again?.texts['\0tags'] ?? '', 'nbtrack-job-tags');
     this._tags.placeholder = 'tag, tag (optional)';
-    const extra = document.createElement('div');
-    extra.className = 'nbtrack-job-extra';
-    extra.append(field('name', this._name), field('tags', this._tags));
-    this.node.append(extra);
+    // One grid for all fields, so their inputs line up; a rule before the run's own.
+    const rule = document.createElement('hr');
+    rule.className = 'nbtrack-job-rule';
+    form.append(rule, field('name', this._name), field('tags', this._tags));
+    this.node.append(form);
   }
 
   getValue(): JobForm {
