@@ -43,7 +43,7 @@ def test_run_with_parameters_runs_the_notebook_and_opens_the_executed_copy(
     page = lab_page
     _write_notebook(runs_lab, "train.ipynb")
     open_lab(page, runs_lab)
-    page.goto(f"{runs_lab.url}/lab/tree/train.ipynb?token={runs_lab.token}")
+    page.goto(f"{runs_lab.url}/lab/tree/train.ipynb?token={runs_lab.token}&reset")
     page.locator(".jp-SideBar li[data-id='nbtrack-runs-panel']").wait_for(timeout=60_000)
     page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(2).wait_for(timeout=60_000)
     assert page.locator(".jp-NotebookPanel:visible .nbtrack-run-job-button").count() == 1
@@ -109,3 +109,35 @@ def test_run_with_parameters_runs_the_notebook_and_opens_the_executed_copy(
     saved = nbformat.read(runs_lab.root / "train-run1.ipynb", as_version=4)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in saved.cells)
     shot(page, "jobs-executed-notebook")
+
+
+def test_a_failing_job_says_so_with_its_cell_and_shows_its_run(
+    runs_lab: Any, lab_page: Any
+) -> None:
+    page = lab_page
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    nbformat.write(nb, runs_lab.root / "broken.ipynb")
+    open_lab(page, runs_lab)
+    page.goto(f"{runs_lab.url}/lab/tree/broken.ipynb?token={runs_lab.token}&reset")
+    page.locator(".jp-NotebookPanel:visible .jp-Cell", has_text="boom").wait_for(
+        timeout=60_000)
+    button = page.locator(".jp-NotebookPanel:visible .nbtrack-run-job-button")
+    button.click()  # the toolbar's button
+    page.locator(f"{DIALOG} input[data-param='x']").wait_for(timeout=10_000)
+    page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+
+    toast = page.locator(".Toastify__toast", has_text="Job failed")
+    toast.wait_for(timeout=120_000)
+    text = toast.inner_text()
+    assert "in cell 2" in text and "broken.ipynb" in text and "boom" in text
+    toast.locator("button", has_text="Show run").click()
+    detail = page.locator(".nbtrack-panel .nbtrack-run-detail")
+    detail.locator(".nbtrack-status-failed").first.wait_for(timeout=30_000)
+    assert detail.locator(".nbtrack-artifact-out[data-ref^='broken.ipynb:'] "
+                          ".nbtrack-open-executed").count() == 1
+    shot(page, "jobs-failed")
