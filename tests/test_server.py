@@ -431,3 +431,13 @@ def test_every_response_carries_exactly_the_keys_of_its_model(server: Any) -> No
     assert_shape(server.get("charts", runs="baseline", key="loss"), model.ChartResponse)
     status, error = server.request("GET", "runs/nope")
     assert_shape(error, model.ErrorResponse)
+
+
+def test_a_store_another_process_is_still_creating_reads_as_empty(tmp_path: Path) -> None:
+    """The file exists before its tables do: the sidebar's polls get answers, not 500s."""
+    from nbtrack import responses
+
+    path = tmp_path / "nbtrack.db"
+    sqlite3.connect(path).close()  # what a creating process leaves for an instant
+    assert responses.status(path)["store"] == str(path)
+    assert responses.runs_page(path)["total"] == 0

@@ -9,6 +9,8 @@ import {
   IArtifactDetail,
   IArtifactsResponse,
   IChartResponse,
+  IJobRecord,
+  IJobRequest,
   IKeysResponse,
   ILineage,
   IMediaResponse,
@@ -322,4 +324,39 @@ export function getSweeps(): Promise<ISweepsResponse> {
 /** `GET sweeps/{name}`: a sweep's space, best trial, trials and param importances. */
 export function getSweep(name: string): Promise<ISweepDetail> {
   return requestAPI<ISweepDetail>(`sweeps/${encodeURIComponent(name)}`);
+}
+
+/** `POST jobs`: run a notebook with parameters as a tracked run, in the background. */
+export function startJob(request: IJobRequest): Promise<IJobRecord> {
+  return requestAPI<IJobRecord>('jobs', { method: 'POST', body: JSON.stringify(request) });
+}
+
+/** `GET jobs/{id}`: a job's state; its run and final status once it has ended. */
+export function getJob(id: string): Promise<IJobRecord> {
+  return requestAPI<IJobRecord>(`jobs/${encodeURIComponent(id)}`);
+}
+
+/** `GET artifacts/{name}/{version}/files/{path}` as text (an executed notebook's JSON). */
+export async function getArtifactFileText(
+  name: string,
+  version: string,
+  path: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<string> {
+  const url = artifactFileURL(name, version, path, settings);
+  const response = await ServerConnection.makeRequest(url, {}, settings);
+  const text = await response.text();
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText || 'error'}`;
+    try {
+      const data = JSON.parse(text);
+      if (data && typeof data.error === 'string') {
+        message = data.error;
+      }
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new APIError(message, response.status);
+  }
+  return text;
 }

@@ -26,6 +26,7 @@ import type { Widget } from '@lumino/widgets';
 
 import * as api from './api';
 import { runsIcon } from './icons';
+import { openExecutedNotebook, runWithParameters } from './jobs/launch';
 import { RunsModel } from './model';
 import { RunsPanel } from './widgets/RunsPanel';
 import { RunsWorkspace } from './widgets/RunsWorkspace';
@@ -39,6 +40,7 @@ export namespace CommandIDs {
   export const exportReport = 'nbtrack:export-report';
   export const openWorkspace = 'nbtrack:open-workspace';
   export const openRun = 'nbtrack:open-run';
+  export const runWithParameters = 'nbtrack:run-with-parameters';
 }
 
 const CATEGORY = 'nbtrack';
@@ -61,6 +63,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       openWorkspace: view => void app.commands.execute(CommandIDs.openWorkspace, { view }),
       openArtifact: ref =>
         void app.commands.execute(CommandIDs.openWorkspace, { view: 'artifacts', ref }),
+      openExecutedNotebook: (ref, run) => void openExecutedNotebook(app, ref, run),
       confirmDelete: async label => {
         const result = await showDialog({
           title: 'Delete run',
@@ -270,4 +273,65 @@ const reportPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [workspacePlugin, plugin, reportPlugin];
+/** Start "Run with parameters..." on the notebook at `path` (open or not). */
+function runNotebookJob(
+  app: JupyterFrontEnd,
+  path: string,
+  context: DocumentRegistry.Context | null
+): Promise<unknown> {
+  return runWithParameters(app, path, context, runId =>
+    void app.commands.execute(CommandIDs.openRun, { id: runId })
+  );
+}
+
+/**
+ * "Run with parameters..." in the palette, the notebook's toolbar and context menu: the
+ * notebook runs as a tracked job in the background (`POST jobs`) and shows in the sidebar.
+ */
+const jobsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'nbtrack:jobs',
+  description: 'nbtrack: run a notebook with parameters as a tracked run, in the background.',
+  autoStart: true,
+  optional: [ICommandPalette],
+  activate: (app: JupyterFrontEnd, palette: ICommandPalette | null): void => {
+    app.commands.addCommand(CommandIDs.runWithParameters, {
+      label: args => (args.isPalette ? 'nbtrack: Run with parameters…' : 'Run with parameters…'),
+      caption: 'Run this notebook in a fresh kernel as a tracked run, with new parameter values',
+      icon: runsIcon,
+      isEnabled: () => notebookContext(app.shell.currentWidget) !== null,
+      execute: args => {
+        const context = notebookContext(app.shell.currentWidget);
+        const path = typeof args.path === 'string' ? args.path : context?.path;
+        if (!path) {
+          return null;
+        }
+        return runNotebookJob(app, path, context && context.path === path ? context : null);
+      }
+    });
+    palette?.addItem({
+      command: CommandIDs.runWithParameters,
+      category: CATEGORY,
+      args: { isPalette: true }
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.runWithParameters,
+      selector: '.jp-Notebook',
+      rank: 90
+    });
+    app.docRegistry.addWidgetExtension('Notebook', {
+      createNew: (widget, context) => {
+        const button = new ToolbarButton({
+          className: 'nbtrack-run-job-button',
+          label: 'Run with parameters…',
+          tooltip: 'nbtrack: run this notebook with parameters as a tracked run',
+          onClick: () => void runNotebookJob(app, context.path, context)
+        });
+        (widget as { toolbar?: { insertItem(i: number, n: string, w: Widget): boolean } })
+          .toolbar?.insertItem(11, 'nbtrackRunJob', button);
+        return button;
+      }
+    });
+  }
+};
+
+export default [workspacePlugin, plugin, reportPlugin, jobsPlugin];

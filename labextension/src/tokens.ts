@@ -488,3 +488,38 @@ export interface ISweepDetail {
   trials: ISweepTrialRecord[];
   importances: { [name: string]: number } | null;
 }
+
+/** A parameter value as JSON carries it (model.ParamValue, lists included). */
+export type JobParamValue = string | number | boolean | null | JobParamValue[];
+
+/** The body of `POST jobs`: a notebook of the server root, run with `params`. */
+export interface IJobRequest {
+  path: string;
+  params: { [name: string]: JobParamValue };
+  name?: string;
+  tags?: string[];
+  kernel?: string;
+  timeout?: number;
+}
+
+/**
+ * model.JobRecord: a notebook job started in the background (`POST jobs`, `GET jobs/{id}`).
+ * `status` is `running` until the job ends, then its run's final status or `not started`;
+ * `run` is the run's number once the job has ended; `artifact` the executed notebook's
+ * artifact version (`train.ipynb:v3`); `cell` the 1-based failing cell.
+ */
+export interface IJobRecord {
+  id: string;
+  status: string;
+  notebook: string;
+  params: { [name: string]: JobParamValue };
+  name: string | null;
+  run: number | null;
+  run_id: string | null;
+  error: string | null;
+  cell: number | null;
+  artifact: string | null;
+  started: number;
+  duration: number | null;
+  warnings: string[];
+}

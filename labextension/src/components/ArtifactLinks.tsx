@@ -5,12 +5,15 @@ import { IArtifactLink, ICellExecution, IRunArtifacts } from '../tokens';
 /**
  * What a run used and produced: one line per artifact version (`digits:v1 dataset [3]`),
  * the cell given by its execution count when the run recorded that cell. A click on a ref
- * shows the version in the workspace's Artifacts view (when `onOpen` is given).
+ * shows the version in the workspace's Artifacts view (when `onOpen` is given); a produced
+ * `notebook` (the executed notebook of a job) gets an "Open executed notebook" button (when
+ * `onOpenNotebook` is given).
  */
 export function ArtifactLinks(props: {
   artifacts: IRunArtifacts;
   cells: ICellExecution[];
   onOpen?: (ref: string) => void;
+  onOpenNotebook?: (ref: string) => void;
 }): JSX.Element {
   const { inputs, outputs } = props.artifacts;
   const counts = new Map(props.cells.map(c => [c.id, c.execution_count]));
@@ -39,6 +42,18 @@ export function ArtifactLinks(props: {
             {' '}
             [{count}]
           </span>
+        ) : null}
+        {direction === 'out' && link.type === 'notebook' && props.onOpenNotebook ? (
+          <>
+            {' '}
+            <button
+              className="jp-mod-styled nbtrack-open-executed"
+              title="Open the notebook as this run executed it, outputs included (a copy)"
+              onClick={() => props.onOpenNotebook!(link.ref)}
+            >
+              Open executed notebook
+            </button>
+          </>
         ) : null}
       </li>
     );

@@ -22,6 +22,8 @@ export interface IRunDetailProps {
   onClose: () => void;
   /** Show an artifact version (`name:vN`) in the workspace (absent: refs are plain text). */
   onOpenArtifact?: (ref: string) => void;
+  /** Open the executed notebook (`notebook` artifact `ref`) of run number `run`. */
+  onOpenExecuted?: (ref: string, run: number) => void;
 }
 
 /** Everything about one run: params, summaries, tags and notes, cells in order, env. */
@@ -150,6 +152,9 @@ export function RunDetail(props: IRunDetailProps): JSX.Element {
           artifacts={run.artifacts ?? { inputs: [], outputs: [] }}
           cells={run.cells}
           onOpen={props.onOpenArtifact}
+          onOpenNotebook={
+            props.onOpenExecuted ? ref => props.onOpenExecuted!(ref, run.number) : undefined
+          }
         />
       </Section>
 

@@ -19,6 +19,8 @@ export interface IRunsPanelActions {
   openWorkspace?: (view?: 'runs' | 'artifacts' | 'models' | 'sweeps') => void;
   /** Show an artifact version (`name:vN`) in the workspace's Artifacts view. */
   openArtifact?: (ref: string) => void;
+  /** Open the executed notebook (a `notebook` artifact version) of run number `run`. */
+  openExecutedNotebook?: (ref: string, run: number) => void;
 }
 
 /** The Runs sidebar: a ReactWidget that re-renders on every model change. */
@@ -189,6 +191,7 @@ function RunsPanelView(props: { model: RunsModel; actions: IRunsPanelActions }):
             onDelete={() => void onDelete()}
             onClose={() => model.closeRun()}
             onOpenArtifact={actions.openArtifact}
+            onOpenExecuted={actions.openExecutedNotebook}
           />
         ) : (
           <div className="nbtrack-hint">Click a run to see its params, metrics and cells.</div>

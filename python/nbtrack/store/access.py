@@ -138,7 +138,8 @@ def reading(path: Path) -> Iterator[Connection]:
 
     In a process that records to ``path``: the recorder's connection, after everything queued
     so far is written, held for the block (the writer waits). Elsewhere: a read-only snapshot.
-    A missing store reads as an empty one.
+    A missing store reads as an empty one, and so does one another process is creating (the
+    file exists, its tables not yet: the migrations commit in one transaction).
     """
     writer = _writers.get(path.resolve())
     if writer is not None:
@@ -151,6 +152,9 @@ def reading(path: Path) -> Iterator[Connection]:
     else:
         conn = connect(path, readonly=True)
         conn.execute("BEGIN")  # every query of the block sees the same snapshot
+        if not schema.applied(conn):
+            conn.close()
+            conn = empty()
     try:
         yield conn
     finally:
