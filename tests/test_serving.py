@@ -553,7 +553,6 @@ def test_listening_beyond_loopback_warns(model_a: Any, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_mlflows_own_scoring_client_works(model_a: Any, rows: pd.DataFrame) -> None:
-    pytest.importorskip("mlflow")
     from mlflow.pyfunc.scoring_server.client import ScoringServerClient
 
     with serving(FixedSource(Served(model_a, "clf:v1"))) as c:
@@ -615,7 +614,6 @@ PARITY_PAYLOADS = [
 @pytest.mark.slow
 @pytest.mark.parametrize("body", PARITY_PAYLOADS, ids=lambda b: next(iter(b)))
 def test_inputs_parse_as_mlflows_scoring_server_parses_them(body: dict[str, Any]) -> None:
-    pytest.importorskip("mlflow")
     from mlflow.pyfunc.scoring_server import infer_and_parse_data
 
     from nbtrack.serving import payload
@@ -639,7 +637,6 @@ def test_inputs_parse_as_mlflows_scoring_server_parses_them(body: dict[str, Any]
 def test_predictions_are_written_as_mlflow_writes_them() -> None:
     import io
 
-    pytest.importorskip("mlflow")
     from mlflow.pyfunc.scoring_server import predictions_to_json
 
     from nbtrack.serving import responses
