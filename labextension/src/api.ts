@@ -251,21 +251,7 @@ export async function getBlobText(
   name: string,
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<string> {
-  const response = await ServerConnection.makeRequest(blobURL(name, settings), {}, settings);
-  const text = await response.text();
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText || 'error'}`;
-    try {
-      const data = JSON.parse(text);
-      if (data && typeof data.error === 'string') {
-        message = data.error;
-      }
-    } catch {
-      // not JSON: keep the status line
-    }
-    throw new APIError(message, response.status);
-  }
-  return text;
+  return fetchText(blobURL(name, settings), settings);
 }
 
 /** `GET artifacts`: every artifact name (of `type`) with its newest version and aliases. */
@@ -343,7 +329,11 @@ export async function getArtifactFileText(
   path: string,
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<string> {
-  const url = artifactFileURL(name, version, path, settings);
+  return fetchText(artifactFileURL(name, version, path, settings), settings);
+}
+
+/** GET `url` as text; a failed answer raises its JSON `error` (else the status line). */
+async function fetchText(url: string, settings: ServerConnection.ISettings): Promise<string> {
   const response = await ServerConnection.makeRequest(url, {}, settings);
   const text = await response.text();
   if (!response.ok) {
